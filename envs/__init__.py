@@ -1,0 +1,10 @@
+"""The langgames game table: one `register` line per game, with a string entry point.
+
+Adding a game touches two code files: its module in this folder and one line here. The registry,
+the CLI, the conformance tests and the golden transcripts all find it from this table.
+"""
+
+from langgames.registry import register
+
+register("langgames/NumberHunt-v0", "langgames.envs.number_hunt:NumberHunt")
+register("langgames/BaseConvert-v0", "langgames.envs.base_convert:BaseConvert")

@@ -1,0 +1,145 @@
+"""NumberHunt: find a secret integer from "higher"/"lower" answers in as few guesses as possible."""
+
+from __future__ import annotations
+
+import math
+import re
+
+from langgames.envs._parsing import last_line, parse_int
+from langgames.verifiers.verdict import Verdict
+
+from langgames.core import GameInfo, LanguageGame, Move, ParseError
+
+__all__ = ["NumberHunt"]
+
+# difficulty -> number of candidate secrets
+_RANGE_SIZE = {1: 100, 2: 10_000, 3: 1_000_000}
+# The range's lower end is drawn from this interval, so the same secret offset is rarely repeated.
+_LOW_SPAN = (-100_000, 100_000)
+_GUESS = re.compile(r"(?i)^(?:guess\s*[:=]?\s*)?(?P<n>\S+)$")
+
+
+class NumberHunt(LanguageGame):
+    """Find a secret integer from "higher"/"lower" answers, in as few guesses as possible.
+
+    ## Description
+    The game picks a secret integer in a range ``[low, high]`` that it states. Each turn the player
+    guesses; the game answers "higher" (the secret is larger), "lower" (smaller) or ends the
+    episode when the guess is right. An optimal player needs at most ``B = ceil(log2(size + 1))``
+    guesses (binary search); the score rewards staying within that bound. Scored exactly.
+
+    ## Roles
+    ``player`` (single role).
+
+    ## Observation
+    The range, the guess budget ``B``, the scoring rule and every earlier guess with its answer,
+    followed by the request for the next guess.
+
+    ## Action
+    A reply whose last non-empty line is one integer in digits, optionally written ``guess: 42``.
+    Earlier lines are ignored (room to reason). Anything else is unparseable: it costs a turn and
+    -0.1 reward, and the next observation repeats the format.
+
+    ## Reward
+    0 for each guess that is not the secret; when the secret is found with the ``k``-th valid
+    guess: 1.0 if ``k <= B``, else ``max(0, 1 - (k - B) / B)``. -0.1 for an unreadable move.
+
+    ## Episode end
+    Terminates when the secret is guessed; truncates after ``max_turns`` moves (default 42).
+
+    ## Arguments
+    ``difficulty``: 1 (100 candidates, B = 7), 2 (10,000, B = 14), 3 (1,000,000, B = 20).
+    ``max_turns``: move limit (default 42).
+
+    ## Version History
+    * v0: initial version.
+
+    >>> import gymnasium as gym, langgames
+    >>> env = gym.make("langgames/NumberHunt-v0")
+    >>> obs, info = env.reset(seed=7)
+    >>> info["role"]
+    'player'
+    >>> obs, reward, terminated, truncated, info = env.step("guess: 1000000")
+    >>> info["verdict"]["status"], reward
+    ('accepted', 0.0)
+    """
+
+    game_info = GameInfo(
+        name="NumberHunt",
+        version=0,
+        roles=("player",),
+        verifiers=("exact",),
+        answer_format="one integer in digits as the last line of your reply, e.g. `guess: 42`",
+        reward_range=(-0.1, 1.0),
+        max_return=1.0,
+        max_turns=42,
+        difficulty_levels=(1, 2, 3),
+        default_difficulty=1,
+        tags=("deduction", "multi-turn", "search"),
+    )
+
+    def _setup(self) -> str:
+        size = _RANGE_SIZE[self.difficulty]
+        self._low = int(self.np_random.integers(*_LOW_SPAN, endpoint=True))
+        self._high = self._low + size - 1
+        self._secret = int(self.np_random.integers(self._low, self._high, endpoint=True))
+        self._budget = math.ceil(math.log2(size + 1))
+        self._history: list[tuple[int, str]] = []
+        # What an optimal player still considers possible (used by the reference solver only).
+        self._lo, self._hi = self._low, self._high
+        return "player"
+
+    def _prompt(self, role: str) -> str:
+        lines = [
+            f"You are playing NumberHunt. I have chosen a secret integer between {self._low} and "
+            f"{self._high} inclusive.",
+            f"Guess it. After each guess I answer 'higher' (the secret is larger) or 'lower' "
+            f"(the secret is smaller). Finding it within {self._budget} guesses scores 1.0; each "
+            f"guess beyond that costs 1/{self._budget} of the score.",
+        ]
+        if self._history:
+            lines.append("Your guesses so far:")
+            lines.extend(f"  {n} -> {answer}" for n, answer in self._history)
+        lines.append(
+            "Reply with your next guess as one integer on the last line, e.g. `guess: 42`."
+        )
+        return "\n".join(lines)
+
+    def _play(self, role: str, action: str) -> Move:
+        match = _GUESS.match(last_line(action, what="your guess"))
+        if match is None:
+            raise ParseError("expected one integer such as `guess: 42` on the last line")
+        guess = parse_int(match["n"], what="the guess")
+        k = len(self._history) + 1
+        if guess == self._secret:
+            reward = 1.0 if k <= self._budget else max(0.0, 1.0 - (k - self._budget) / self._budget)
+            verdict = (
+                Verdict.make_correct(
+                    f"{guess} is the secret, found with guess {k} (budget {self._budget})",
+                    guesses=k,
+                    budget=self._budget,
+                )
+                if reward == 1.0
+                else Verdict.make_incorrect(
+                    f"{guess} is the secret, but guess {k} is over the budget of {self._budget}",
+                    reward=reward,
+                    guesses=k,
+                    budget=self._budget,
+                )
+            )
+            return Move(verdict, {role: reward}, next_role=None, feedback=verdict.reason + ".")
+        answer = "higher" if self._secret > guess else "lower"
+        self._history.append((guess, answer))
+        if answer == "higher":
+            self._lo = max(self._lo, guess + 1)
+        else:
+            self._hi = min(self._hi, guess - 1)
+        return Move(
+            Verdict.make_accepted(f"{guess}: the secret is {answer}", guess=guess, answer=answer),
+            {role: 0.0},
+            next_role=role,
+            feedback=f"{guess} is not the secret: it is {answer}.",
+        )
+
+    def _reference(self, role: str) -> str:
+        return f"guess: {(self._lo + self._hi) // 2}"

@@ -1,0 +1,286 @@
+"""The ``langgames`` command line. Every subcommand is a function; `main` returns an exit code.
+
+Examples::
+
+    langgames list
+    langgames show NumberHunt-v0
+    langgames play langgames/NumberHunt-v0 --seed 3
+    langgames demo --episodes 2
+    langgames doctor
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+import time
+from collections.abc import Callable, Sequence
+from typing import IO, Any
+
+from langgames.errors import LangGamesError
+
+__all__ = ["main"]
+
+_EPILOG = """\
+examples:
+  langgames list                          every game and what it declares
+  langgames show NumberHunt-v0            one game's spec, card and documentation
+  langgames play NumberHunt-v0 --seed 3   play in the terminal, seeing what a model sees
+  langgames demo --episodes 2             play every game with its reference solver
+  langgames doctor                        which isolation layers this machine provides
+"""
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)]
+
+    def fmt(row: Sequence[str]) -> str:
+        return "  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+
+    return "\n".join([fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)])
+
+
+def cmd_list(args: argparse.Namespace, out: IO[str]) -> int:
+    from langgames.registry import list_games
+
+    specs = list_games(tag=args.tag)
+    if args.json:
+        json.dump([s.to_dict() for s in specs], out, indent=2)
+        out.write("\n")
+        return 0
+    rows = []
+    for s in specs:
+        i = s.info
+        card = s.card
+        grade = str(card.get("grade", "?")) if card else "not audited"
+        rows.append(
+            [
+                s.id,
+                ",".join(i.roles),
+                ",".join(i.verifiers),
+                f"{i.reward_range[0]:g}..{i.reward_range[1]:g}",
+                str(i.max_turns),
+                "yes" if i.deterministic else "no",
+                ",".join(map(str, i.difficulty_levels)),
+                ",".join(i.tags),
+                grade,
+            ]
+        )
+    out.write(
+        _table(
+            rows,
+            [
+                "id",
+                "roles",
+                "verifiers",
+                "reward",
+                "turns",
+                "determ.",
+                "difficulty",
+                "tags",
+                "card",
+            ],
+        )
+        + "\n"
+    )
+    out.write(f"\n{len(specs)} games. `langgames show <id>` for one game's documentation.\n")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
+    from langgames.registry import get_spec
+
+    spec = get_spec(args.id)
+    data = spec.to_dict()
+    if args.json:
+        json.dump(data, out, indent=2)
+        out.write("\n")
+        return 0
+    card = data.pop("card")
+    out.write(f"{spec.id}: {spec.summary}\n\n")
+    out.write("Declared:\n")
+    for key, value in data.items():
+        if key not in ("id", "summary"):
+            out.write(f"  {key}: {value}\n")
+    out.write("\nMeasured (card): ")
+    out.write(json.dumps(card, indent=2) + "\n" if card else "not audited yet\n")
+    out.write("\n" + spec.doc + "\n")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace, out: IO[str], read: Callable[[str], str] = input) -> int:
+    """Play in the terminal. Each reply is read until a line with a single ``.`` (or EOF)."""
+    import gymnasium as gym
+
+    from langgames.registry import get_spec
+
+    spec = get_spec(args.id)
+    kwargs: dict[str, Any] = {}
+    if args.difficulty is not None:
+        kwargs["difficulty"] = args.difficulty
+    env = gym.make(spec.id, **kwargs)
+    obs, info = env.reset(seed=args.seed)
+    out.write(f"{spec.id} | seed {info['seed']} | difficulty {info['difficulty']}\n")
+    out.write("Type your reply; end it with a line holding a single '.' (EOF ends the game).\n")
+    returns: dict[str, float] = {}
+    while True:
+        out.write(f"\n--- observation for role {info['role']!r} ---\n{obs}\n--- your reply ---\n")
+        out.flush()
+        lines = []
+        try:
+            while (line := read("")) != ".":
+                lines.append(line)
+        except EOFError:
+            if not lines:
+                out.write("\n(no reply: game abandoned)\n")
+                return 0
+        obs, reward, terminated, truncated, info = env.step("\n".join(lines))
+        for role, value in info["rewards"].items():
+            returns[role] = returns.get(role, 0.0) + value
+        verdict = info["verdict"]
+        out.write(f"\n[{verdict['status']}] reward {float(reward):+.4g}: {verdict['reason']}\n")
+        if terminated or truncated:
+            out.write(f"\n{obs}\nReturns: {json.dumps(returns)}\n")
+            return 0
+
+
+def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
+    """List the games and play seeded episodes of each with the reference solver."""
+    from langgames.policies import RandomText, reference
+    from langgames.registry import list_games, make_game
+    from langgames.testing import play_episode
+
+    status = cmd_list(argparse.Namespace(tag=None, json=False), out)
+    rows = []
+    for spec in list_games():
+        env = make_game(spec.id)
+        for name, policy in (("reference", reference), ("random", None)):
+            total, steps, start = 0.0, 0, time.perf_counter()
+            for seed in range(args.seed, args.seed + args.episodes):
+                ep = play_episode(env, policy or RandomText(seed), seed)
+                total += sum(ep.returns.values()) / len(ep.returns)
+                steps += len(ep.steps)
+            elapsed = time.perf_counter() - start
+            rows.append(
+                [
+                    spec.id,
+                    name,
+                    f"{total / args.episodes:+.3f}",
+                    str(steps),
+                    f"{steps / elapsed:,.0f}",
+                ]
+            )
+        env.close()
+    out.write(
+        "\nSeeded episodes (seeds "
+        f"{args.seed}..{args.seed + args.episodes - 1}), mean return per role:\n"
+    )
+    out.write(_table(rows, ["game", "policy", "mean return", "steps", "steps/s"]) + "\n")
+    return status
+
+
+def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
+    """Report the Python, the optional extras and the sandbox's isolation layers."""
+    import importlib
+    import importlib.util
+    import platform
+
+    import langgames
+
+    out.write(
+        f"langgames {langgames.__version__} on Python {platform.python_version()} "
+        f"({platform.system()} {platform.machine()})\n\nOptional extras:\n"
+    )
+    for module, extra in (
+        ("torch", "hf"),
+        ("transformers", "hf"),
+        ("stable_baselines3", "sb3"),
+        ("trl", "trl"),
+        ("pettingzoo", "multiagent"),
+        ("ray", "ray"),
+        ("matplotlib", "plot"),
+    ):
+        found = importlib.util.find_spec(module) is not None
+        out.write(
+            f"  {module:18} "
+            + ("installed" if found else f"missing  (pip install 'langgames[{extra}]')")
+            + "\n"
+        )
+    out.write("\nPython sandbox isolation layers:\n")
+    try:
+        sandbox = importlib.import_module("langgames.verifiers.python")
+    except ImportError as err:
+        out.write(f"  unavailable: {err}\n")
+        return 1
+    layers = sandbox.isolation_report()
+    for layer in layers:
+        mark = "active " if layer["active"] else "MISSING"
+        out.write(f"  [{mark}] {layer['layer']}: {layer['detail']}\n")
+    missing = [layer["layer"] for layer in layers if not layer["active"]]
+    if missing:
+        out.write(f"\nThe sandbox runs without: {', '.join(missing)}.\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="langgames",
+        description="Language games as Gymnasium environments with grounded rewards.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="command")
+    sub.required = True
+
+    p = sub.add_parser("list", help="list every game and its declared metadata")
+    p.add_argument("--tag", help="only games with this tag")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("show", help="show one game's spec, card and documentation")
+    p.add_argument("id", help="game id, e.g. langgames/NumberHunt-v0 or NumberHunt-v0")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("play", help="play a game in the terminal, seeing what a model sees")
+    p.add_argument("id", help="game id, e.g. NumberHunt-v0")
+    p.add_argument("--seed", type=int, default=None, help="instance seed (default: random)")
+    p.add_argument("--difficulty", type=int, default=None, help="difficulty level")
+    p.set_defaults(func=cmd_play)
+
+    p = sub.add_parser(
+        "demo", help="play seeded episodes of every game with reference and random policies"
+    )
+    p.add_argument(
+        "--episodes", type=int, default=3, help="episodes per game and policy (default 3)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("doctor", help="report extras and the sandbox's isolation layers")
+    p.set_defaults(func=cmd_doctor)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    out = out or sys.stdout
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed by argparse
+        return int(exc.code or 0)
+    try:
+        return int(args.func(args, out))
+    except LangGamesError as err:
+        sys.stderr.write(textwrap.fill(f"error: {err}", width=100) + "\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""The CLI is tested in-process through `main(argv) -> int`."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from langgames.cli import main
+
+
+def run(*argv: str) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(list(argv), out=out)
+    return code, out.getvalue()
+
+
+def test_list_prints_every_game_with_its_metadata():
+    code, text = run("list")
+    assert code == 0
+    assert "langgames/NumberHunt-v0" in text and "langgames/BaseConvert-v0" in text
+    assert "roles" in text.splitlines()[0] and "not audited" in text
+
+
+def test_list_json():
+    code, text = run("list", "--json")
+    data = json.loads(text)
+    assert code == 0 and {d["id"] for d in data} >= {"langgames/NumberHunt-v0"}
+    assert all("reward_range" in d and "card" in d for d in data)
+
+
+def test_show_prints_spec_and_documentation():
+    code, text = run("show", "NumberHunt-v0")
+    assert code == 0
+    assert text.startswith("langgames/NumberHunt-v0: Find a secret integer")
+    assert "## Reward" in text and "max_turns: 42" in text
+
+
+def test_show_unknown_id_fails_with_did_you_mean(capsys):
+    code, _ = run("show", "NumbrHunt-v0")
+    assert code == 2
+    assert "Did you mean: `NumberHunt-v0`" in capsys.readouterr().err
+
+
+def test_play_shows_exactly_what_a_model_sees():
+    import gymnasium as gym
+
+    env = gym.make("langgames/BaseConvert-v0")
+    first_obs, _ = env.reset(seed=5)
+    answer = env.unwrapped.reference_action()
+    replies = iter(["let me think", ".", answer, "."])
+    out = io.StringIO()
+    from langgames.cli import _parser, cmd_play
+
+    args = _parser().parse_args(["play", "BaseConvert-v0", "--seed", "5"])
+    assert cmd_play(args, out, read=lambda _prompt: next(replies)) == 0
+    text = out.getvalue()
+    assert first_obs in text
+    assert "[unparseable] reward -0.1" in text and "[correct] reward +1" in text
+    assert 'Returns: {"player": 0.9}' in text
+
+
+def test_play_ends_cleanly_on_eof():
+    from langgames.cli import _parser, cmd_play
+
+    def eof(_prompt):
+        raise EOFError
+
+    out = io.StringIO()
+    assert cmd_play(_parser().parse_args(["play", "NumberHunt-v0"]), out, read=eof) == 0
+    assert "game abandoned" in out.getvalue()
+
+
+def test_demo_plays_every_game_with_the_reference():
+    code, text = run("demo", "--episodes", "1")
+    assert code == 0
+    rows = [line for line in text.splitlines() if " reference " in line]
+    assert len(rows) == len(json.loads(run("list", "--json")[1]))
+    assert all("+1.000" in row for row in rows)
+
+
+def test_help_shows_examples(capsys):
+    assert main(["--help"]) == 0
+    assert "langgames play NumberHunt-v0 --seed 3" in capsys.readouterr().out
+
+
+def test_usage_error_returns_nonzero():
+    assert main(["no-such-command"]) == 2
+
+
+@pytest.mark.parametrize("argv", [["list", "--tag", "nothing-has-this-tag"]])
+def test_empty_listing(argv):
+    code, text = run(*argv)
+    assert code == 0 and "0 games" in text

@@ -1,0 +1,123 @@
+"""The conformance kit, run over every registered game, and shown to catch broken games."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from langgames.verifiers import Verdict
+
+import langgames
+from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.testing import check_game
+
+
+@pytest.mark.parametrize("game_id", langgames.game_ids())
+def test_every_registered_game_passes_check_game(game_id):
+    report = check_game(game_id, seeds=3)
+    assert report.passed, str(report)
+    names = {r.name for r in report.results if r.passed}
+    assert {"reference_earns_maximum", "hostile_actions", "cross_process_determinism"} <= names
+
+
+class Honest(LanguageGame):
+    """Say the hidden word (a correct toy game the broken variants below start from)."""
+
+    game_info = GameInfo(
+        name="Honest",
+        version=0,
+        roles=("player",),
+        verifiers=("exact",),
+        answer_format="the word",
+        reward_range=(-0.1, 1.0),
+        max_turns=2,
+    )
+
+    def _setup(self):
+        self.word = ["red", "green", "blue"][int(self.np_random.integers(3))]
+        return "player"
+
+    def _prompt(self, role):
+        return "Say the colour I am thinking of: red, green or blue."
+
+    def _play(self, role, action):
+        text = action.strip().lower()
+        if text not in ("red", "green", "blue"):
+            raise ParseError("expected red, green or blue")
+        verdict = Verdict.make_correct() if text == self.word else Verdict.make_incorrect("no")
+        return Move(verdict, {role: self._reward_for(verdict)})
+
+    def _reference(self, role):
+        return self.word
+
+
+def failed(env) -> set[str]:
+    report = check_game(env, seeds=2, cross_process=False, raise_on_failure=False)
+    return {r.name for r in report.failures}
+
+
+def test_a_correct_game_passes():
+    assert failed(Honest()) == set()
+
+
+def test_a_game_that_pays_for_a_banner_is_caught():
+    class PaysForPassed(Honest):
+        def _play(self, role, action):
+            if "PASSED" in action:
+                return Move(Verdict.make_correct("trusting the banner"), {role: 1.0})
+            return super()._play(role, action)
+
+    assert "hostile_actions" in failed(PaysForPassed())
+
+
+def test_a_game_that_touches_the_global_rng_is_caught():
+    class GlobalRandom(Honest):
+        def _setup(self):
+            random.random()
+            return super()._setup()
+
+    assert "global_rng_untouched" in failed(GlobalRandom())
+
+
+def test_a_game_whose_reference_is_not_optimal_is_caught():
+    class WeakReference(Honest):
+        def _reference(self, role):
+            return "red" if self.word != "red" else "green"
+
+    assert "reference_earns_maximum" in failed(WeakReference())
+
+
+def test_a_game_with_rewards_outside_its_declared_range_is_caught():
+    class Overpays(Honest):
+        def _play(self, role, action):
+            move = super()._play(role, action)
+            return Move(move.verdict, {role: 5.0 if move.verdict.correct else 0.0})
+
+    assert "rewards_in_range" in failed(Overpays())
+
+
+def test_a_game_with_hidden_state_across_episodes_is_caught():
+    class Leaky(Honest):
+        episodes = 0
+
+        def _prompt(self, role):
+            type(self).episodes += 1
+            return f"Episode {self.episodes}. " + super()._prompt(role)
+
+    assert "seeded_determinism" in failed(Leaky())
+
+
+def test_a_game_that_crashes_on_garbage_is_caught():
+    class Crashes(Honest):
+        def _play(self, role, action):
+            return super()._play(role, action.encode("ascii").decode())  # raises on non-ASCII
+
+    assert "hostile_actions" in failed(Crashes())
+
+
+def test_a_game_whose_format_error_is_not_the_minimum_reward_is_caught():
+    class GentleOnGarbage(Honest):
+        def _on_unparseable(self, role, verdict):
+            return Move(verdict, {role: 0.0}, next_role=role)
+
+    assert "hostile_actions" in failed(GentleOnGarbage())

@@ -1,0 +1,251 @@
+"""The LanguageGame base class: spaces, actions, seeds, roles, turns and errors."""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from langgames.verifiers import Verdict
+
+import langgames
+from langgames.core import (
+    EVAL_SEEDS,
+    MAX_ACTION_LENGTH,
+    TRAIN_SEEDS,
+    GameInfo,
+    LanguageGame,
+    Move,
+    ParseError,
+    ResetNeeded,
+)
+from langgames.errors import InvalidActionType, InvalidArgument
+from langgames.spaces import MAX_TEXT_LENGTH, clean_text, text_space
+
+
+class Relay(LanguageGame):
+    """Two roles: a `sender` picks a word, a `receiver` repeats it (multi-role plumbing)."""
+
+    game_info = GameInfo(
+        name="Relay",
+        version=0,
+        roles=("sender", "receiver"),
+        verifiers=("exact",),
+        answer_format="one lowercase word",
+        reward_range=(-1.0, 1.0),
+        max_turns=6,
+    )
+
+    def _setup(self) -> str:
+        self.word = None
+        return "sender"
+
+    def _prompt(self, role: str) -> str:
+        return f"[{role}] " + ("pick a word" if role == "sender" else f"repeat: {self.word}")
+
+    def _play(self, role: str, action: str) -> Move:
+        word = action.strip()
+        if not word.isalpha() or not word.islower():
+            raise ParseError(f"expected one lowercase word, got {word[:20]!r}")
+        if role == "sender":
+            self.word = word
+            return Move(Verdict.make_accepted("word chosen"), {"sender": 0.0}, next_role="receiver")
+        ok = word == self.word
+        verdict = Verdict.make_correct() if ok else Verdict.make_incorrect("different word")
+        reward = 1.0 if ok else 0.0
+        # The sender is rewarded on the receiver's move: a delayed reward for another role.
+        return Move(verdict, {"receiver": reward, "sender": reward}, next_role=None)
+
+    def _reference(self, role: str) -> str:
+        return "hello" if role == "sender" else str(self.word)
+
+
+def test_text_space_covers_real_text_and_allows_empty():
+    space = text_space()
+    assert space.min_length == 0 and space.max_length == MAX_TEXT_LENGTH
+    for text in [
+        "",
+        "déjà vu — naïve café",
+        "∫ x² dx = x³/3 + C",
+        "日本語のテキスト",
+        "emoji 🎲🧮",
+        "tabs\tand\nnewlines",
+        "Ω≈ç√∫˜µ≤≥÷",
+    ]:
+        assert space.contains(text), text
+    assert not space.contains("\x00") and not space.contains("\x1b[0m")
+    assert len(space.character_set) > 100_000
+
+
+def test_text_spaces_have_independent_rngs():
+    a, b = text_space(), text_space()
+    a.seed(1)
+    b.seed(1)
+    assert a.sample() == b.sample()
+    assert a is not b and a.np_random is not b.np_random
+
+
+def test_clean_text_keeps_text_inside_the_space():
+    space = text_space()
+    dirty = "ok\x00\x07\ud800\x1b[2J" + "z" * (MAX_TEXT_LENGTH + 10)
+    cleaned = clean_text(dirty)
+    assert space.contains(cleaned)
+    assert cleaned.startswith("ok\ufffd\ufffd\ufffd\ufffd[2J")
+    assert "truncated" in cleaned
+    assert clean_text("plain\ttext\n") == "plain\ttext\n"
+
+
+def test_actions_of_any_content_never_raise_but_non_text_does():
+    env = Relay()
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(b"\xff\xfe")
+    assert info["verdict"]["status"] == "unparseable" and reward == -1.0
+    obs, reward, *_, info = env.step("\ud800")
+    assert info["verdict"]["status"] == "unparseable"
+    obs, reward, *_, info = env.step("x" * (MAX_ACTION_LENGTH + 1))
+    assert "limit" in info["verdict"]["reason"]
+    with pytest.raises(InvalidActionType, match=r"expects the action as text .* got int 5"):
+        env.step(5)  # type: ignore[arg-type]
+
+
+def test_unparseable_move_repeats_the_format_and_lets_the_role_retry():
+    env = Relay()
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step("NOT A WORD 123")
+    assert not terminated and info["role"] == "sender"
+    assert obs.startswith("Your last reply could not be read: expected one lowercase word")
+    assert "Expected format: one lowercase word" in obs
+    assert obs.endswith("[sender] pick a word")
+
+
+def test_roles_turns_and_per_role_rewards():
+    env = Relay()
+    obs, info = env.reset(seed=0)
+    assert info["role"] == "sender" and info["rewards"] == {} and info["verdict"] is None
+    obs, reward, terminated, truncated, info = env.step("apple")
+    assert info["role"] == "receiver" and info["actor"] == "sender"
+    assert obs == "[receiver] repeat: apple"
+    obs, reward, terminated, truncated, info = env.step("apple")
+    assert terminated and not truncated and info["role"] is None
+    assert info["rewards"] == {"receiver": 1.0, "sender": 1.0}
+    assert reward == 1.0  # the scalar reward is the acting role's
+    assert info["verdict"]["status"] == "correct"
+
+
+def test_turn_limit_truncates():
+    env = Relay(max_turns=2)
+    env.reset(seed=0)
+    env.step("!!")
+    obs, reward, terminated, truncated, info = env.step("!!")
+    assert truncated and not terminated and info["role"] is None
+    assert "limit of 2 moves" in obs
+    with pytest.raises(ResetNeeded, match=r"call env\.reset"):
+        env.step("again")
+
+
+def test_step_before_reset_is_a_clear_error():
+    with pytest.raises(ResetNeeded, match=r"step\(\) needs a running episode"):
+        Relay().step("x")
+
+
+def test_a_bug_in_a_game_is_a_visible_verifier_error_not_a_crash_or_a_zero_in_disguise():
+    class Buggy(Relay):
+        def _play(self, role, action):
+            raise ZeroDivisionError("oops")
+
+    env = Buggy()
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step("apple")
+    assert info["verdict"]["status"] == "verifier_error"
+    assert "ZeroDivisionError: oops" in info["verdict"]["reason"]
+    assert "Traceback" in info["verdict"]["details"]["traceback"]
+    assert terminated
+
+
+def test_keyword_arguments_are_checked_with_did_you_mean():
+    with pytest.raises(
+        InvalidArgument, match=r"unexpected keyword argument 'dificulty'.*`difficulty`"
+    ):
+        gym.make("langgames/BaseConvert-v0", dificulty=2)
+    with pytest.raises(InvalidArgument, match=r"difficulty must be one of \(1, 2, 3\) \(got 9\)"):
+        gym.make("langgames/BaseConvert-v0", difficulty=9)
+    with pytest.raises(InvalidArgument, match="max_turns must be a positive int"):
+        Relay(max_turns=0)
+    with pytest.raises(InvalidArgument, match="render_mode must be one of"):
+        Relay(render_mode="rgb_array")
+    env = Relay()
+    with pytest.raises(InvalidArgument, match=r"unknown option 'dificulty'.*`difficulty`"):
+        env.reset(options={"dificulty": 2})
+    with pytest.raises(InvalidArgument, match="seed must be a non-negative int"):
+        env.reset(seed=-1)
+
+
+def test_game_info_is_validated():
+    with pytest.raises(InvalidArgument, match="reward_range"):
+        GameInfo(
+            name="X",
+            version=0,
+            roles=("a",),
+            verifiers=(),
+            answer_format="",
+            reward_range=(0.5, 1.0),
+            max_turns=1,
+        )
+    with pytest.raises(InvalidArgument, match="default_difficulty"):
+        GameInfo(
+            name="X",
+            version=0,
+            roles=("a",),
+            verifiers=(),
+            answer_format="",
+            reward_range=(0.0, 1.0),
+            max_turns=1,
+            default_difficulty=4,
+        )
+
+
+def test_seeds_replay_and_train_eval_ranges_are_disjoint():
+    assert set(range(0, 10)).isdisjoint(EVAL_SEEDS)
+    assert TRAIN_SEEDS.stop <= EVAL_SEEDS.start
+    env = gym.make("langgames/NumberHunt-v0")
+    env.reset(seed=123)
+    obs1, info1 = env.reset()  # no seed: drawn from the env's generator, inside TRAIN_SEEDS
+    assert info1["seed"] in TRAIN_SEEDS
+    obs2, info2 = env.reset(seed=info1["seed"])
+    assert obs1 == obs2
+    # The sequence of unseeded episodes is itself reproducible.
+    other = gym.make("langgames/NumberHunt-v0")
+    other.reset(seed=123)
+    assert other.reset()[1]["seed"] == info1["seed"]
+
+
+def test_adjacent_seeds_are_not_shifted_copies():
+    env = gym.make("langgames/NumberHunt-v0").unwrapped
+    secrets = []
+    for seed in range(300):
+        env.reset(seed=seed)
+        secrets.append(env._secret - env._low)
+    offsets = np.diff(secrets)
+    assert len(set(secrets)) > 90  # 100 possible offsets
+    assert len(set(offsets.tolist())) > 50  # not a constant shift from one seed to the next
+
+
+def test_difficulty_option_applies_to_one_episode_only():
+    env = gym.make("langgames/NumberHunt-v0")
+    _, info = env.reset(seed=0, options={"difficulty": 3})
+    assert info["difficulty"] == 3
+    _, info = env.reset(seed=0)
+    assert info["difficulty"] == 1
+
+
+def test_render_shows_the_transcript():
+    env = gym.make("langgames/BaseConvert-v0", render_mode="ansi")
+    env.reset(seed=0)
+    env.step(env.unwrapped.reference_action())
+    text = env.render()
+    assert "=== observation (role: player) ===" in text and "=== verdict: correct" in text
+
+
+def test_top_level_api():
+    assert "langgames/NumberHunt-v0" in langgames.game_ids()
+    assert langgames.Verdict is Verdict
+    assert issubclass(langgames.UnknownGame, LookupError)
