@@ -34,11 +34,11 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium import spaces
-from langgames.verifiers import Verdict
 
 import langgames
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.spaces import MAX_TEXT_LENGTH
+from langgames.verifiers import Verdict
 
 _WORDS = ["apple", "river", "stone", "cloud", "ember", "maple", "quartz", "tiger"]
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import re
 
+from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line
 from langgames.verifiers.verdict import Verdict
-
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
 
 __all__ = ["BaseConvert", "to_base"]
 

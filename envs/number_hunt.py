@@ -5,10 +5,9 @@ from __future__ import annotations
 import math
 import re
 
+from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line, parse_int
 from langgames.verifiers.verdict import Verdict
-
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
 
 __all__ = ["NumberHunt"]
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 
 import pytest
-from langgames.verifiers import Verdict
 
 import langgames
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.testing import check_game
+from langgames.verifiers import Verdict
 
 
 @pytest.mark.parametrize("game_id", langgames.game_ids())

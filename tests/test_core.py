@@ -5,7 +5,6 @@ from __future__ import annotations
 import gymnasium as gym
 import numpy as np
 import pytest
-from langgames.verifiers import Verdict
 
 import langgames
 from langgames.core import (
@@ -20,6 +19,7 @@ from langgames.core import (
 )
 from langgames.errors import InvalidActionType, InvalidArgument
 from langgames.spaces import MAX_TEXT_LENGTH, clean_text, text_space
+from langgames.verifiers import Verdict
 
 
 class Relay(LanguageGame):

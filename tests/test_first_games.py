@@ -6,8 +6,8 @@ import math
 
 import gymnasium as gym
 import pytest
-from langgames.envs.base_convert import to_base
 
+from langgames.envs.base_convert import to_base
 from langgames.policies import reference
 from langgames.testing import play_episode
 
