@@ -179,28 +179,27 @@ def test_keyword_arguments_are_checked_with_did_you_mean():
         env.reset(seed=-1)
 
 
-def test_game_info_is_validated():
-    with pytest.raises(InvalidArgument, match="reward_range"):
-        GameInfo(
-            name="X",
-            version=0,
-            roles=("a",),
-            verifiers=(),
-            answer_format="",
-            reward_range=(0.5, 1.0),
-            max_turns=1,
-        )
-    with pytest.raises(InvalidArgument, match="default_difficulty"):
-        GameInfo(
-            name="X",
-            version=0,
-            roles=("a",),
-            verifiers=(),
-            answer_format="",
-            reward_range=(0.0, 1.0),
-            max_turns=1,
-            default_difficulty=4,
-        )
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ({"reward_range": (0.5, 1.0)}, "reward_range must satisfy low <= 0 <= high"),
+        ({"default_difficulty": 4}, r"default_difficulty must be one of \(1, 2, 3\) \(got 4\)"),
+        ({"max_turns": 0}, r"max_turns must be >= 1 \(got 0\)"),
+        ({"roles": ()}, "at least one role"),
+    ],
+)
+def test_game_info_is_validated(bad, message):
+    good = {
+        "name": "X",
+        "version": 0,
+        "roles": ("a",),
+        "verifiers": (),
+        "answer_format": "",
+        "reward_range": (0.0, 1.0),
+        "max_turns": 1,
+    }
+    with pytest.raises(InvalidArgument, match=message):
+        GameInfo(**{**good, **bad})
 
 
 def test_seeds_replay_and_train_eval_ranges_are_disjoint():
