@@ -8,3 +8,4 @@ from langgames.registry import register
 
 register("langgames/NumberHunt-v0", "langgames.envs.number_hunt:NumberHunt")
 register("langgames/BaseConvert-v0", "langgames.envs.base_convert:BaseConvert")
+register("langgames/WriteFunction-v0", "langgames.envs.write_function:WriteFunction")

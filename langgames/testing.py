@@ -48,7 +48,7 @@ import numpy as np
 from langgames.core import LanguageGame
 from langgames.errors import ConformanceError, InvalidArgument
 from langgames.policies import Policy, RandomText, Scripted, reference
-from langgames.verifiers.verdict import FAILURE_STATUSES, Status
+from langgames.verifiers.verdict import FAILURE_STATUSES, TIMING_KEYS, Status
 
 __all__ = [
     "HOSTILE_ACTIONS",
@@ -174,9 +174,13 @@ class Episode:
         return hashlib.sha256(blob.encode()).hexdigest()
 
 
-def _jsonable(info: Mapping[str, Any]) -> Any:
-    # Durations legitimately differ between runs; everything else must not.
-    return {k: v for k, v in info.items() if k not in ("elapsed", "duration")}
+def _jsonable(value: Any) -> Any:
+    """``value`` without measured timings (`TIMING_KEYS`), which legitimately vary between runs."""
+    if isinstance(value, Mapping):
+        return {k: _jsonable(v) for k, v in value.items() if k not in TIMING_KEYS}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
 
 
 def play_episode(

@@ -93,3 +93,22 @@ def test_usage_error_returns_nonzero():
 def test_empty_listing(argv):
     code, text = run(*argv)
     assert code == 0 and "0 games" in text
+
+
+def test_doctor_reports_every_isolation_layer_and_what_is_missing(monkeypatch):
+    from langgames.verifiers import python as sandbox_module
+
+    code, text = run("doctor")
+    assert code == 0
+    for layer in ("worker_pool", "namespaces", "seccomp", "rlimits", "wall_deadline"):
+        assert f"] {layer}:" in text
+    assert "pip install 'langgames[" in text or "installed" in text
+
+    fake = [
+        {"layer": "worker_pool", "active": True, "detail": "2 workers"},
+        {"layer": "namespaces", "active": False, "detail": "bwrap not found"},
+    ]
+    monkeypatch.setattr(sandbox_module, "isolation_report", lambda: fake)
+    code, text = run("doctor")
+    assert "[MISSING] namespaces: bwrap not found" in text
+    assert "The sandbox runs without: namespaces." in text

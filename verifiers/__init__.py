@@ -2,12 +2,41 @@
 
 - `Verdict` / `Status`: the one result type every check returns.
 - `PythonSandbox`: isolated execution of untrusted Python (see ``langgames.verifiers.python``).
+- `check_subset` / `SubsetPolicy`: a declared Python subset checked before a program runs
+  (see ``langgames.verifiers.pysubset``).
 
-Heavy verifiers load lazily: importing this package costs almost nothing.
+Heavy verifiers load lazily: importing this package costs almost nothing and starts no process.
 """
 
 from __future__ import annotations
 
-from langgames.verifiers.verdict import FAILURE_STATUSES, Status, Verdict
+import importlib
+from typing import Any
 
-__all__ = ["FAILURE_STATUSES", "Status", "Verdict"]
+from langgames.verifiers.verdict import FAILURE_STATUSES, TIMING_KEYS, Status, Verdict
+
+_LAZY = {
+    "PythonSandbox": "langgames.verifiers.python",
+    "RunResult": "langgames.verifiers.python",
+    "CallResult": "langgames.verifiers.python",
+    "RunStatus": "langgames.verifiers.python",
+    "default_sandbox": "langgames.verifiers.python",
+    "isolation_report": "langgames.verifiers.python",
+    "SubsetPolicy": "langgames.verifiers.pysubset",
+    "check_subset": "langgames.verifiers.pysubset",
+}
+
+__all__ = ["FAILURE_STATUSES", "TIMING_KEYS", "Status", "Verdict", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

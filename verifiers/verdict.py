@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FAILURE_STATUSES", "Status", "Verdict"]
+__all__ = ["FAILURE_STATUSES", "TIMING_KEYS", "Status", "Verdict"]
 
 
 class Status(str, enum.Enum):
@@ -54,6 +54,11 @@ class Status(str, enum.Enum):
 FAILURE_STATUSES = frozenset(
     {Status.UNPARSEABLE, Status.TIMEOUT, Status.RESOURCE_LIMIT, Status.FORBIDDEN}
 )
+
+
+#: Keys of `Verdict.details` (at any depth) that hold measured timings. They legitimately differ
+#: from run to run, so determinism checks and golden transcripts ignore them.
+TIMING_KEYS = frozenset({"duration", "cpu", "elapsed", "latency"})
 
 
 def _jsonable(value: Any, path: str) -> None:

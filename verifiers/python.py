@@ -1,0 +1,1273 @@
+"""Isolated execution of untrusted Python: a warm pool of sandboxed workers, results as plain data.
+
+`PythonSandbox` runs a program (`run`), calls a function on argument tuples (`call`) or checks it
+against ``(args, expected)`` cases (`check`, which returns a `Verdict`). Untrusted code never runs
+in this process and never raises here: whatever it does becomes a status.
+
+Layers (each reported by `isolation_report`, and named in every result's ``details``):
+
+* a pool of long-lived worker processes (one per core by default), started once with the common
+  standard-library modules imported, each recycled after ``recycle_after`` runs;
+* each worker lives in its own bubblewrap namespace (new pid, network, ipc, uts and cgroup
+  namespaces; ``/`` bound read-only; fresh ``/proc``, ``/dev`` and ``/tmp``) when ``bwrap`` works
+  here. Without it the sandbox still runs, with the missing layers reported;
+* each snippet runs in a child forked from the worker: new session, uid 65534 (when the worker is
+  root and the interpreter is readable by that uid), a private size-limited ``/tmp`` (a mount
+  namespace per run), an empty environment, only stdin/stdout/stderr and the result pipe open,
+  rlimits (CPU, address space, open files, processes, file size, no core dumps) and a seccomp
+  filter (no sockets except AF_UNIX, no connect/bind/listen/accept, no exec, no ptrace, mount,
+  namespaces, bpf, perf, keyctl, kexec, module loading..., no signals to the worker);
+* the worker kills the child's process group and every remaining descendant at the wall-clock
+  deadline (and after every run), clips output, and reads results from a pipe created for that
+  run alone. The child writes nonce-tagged, length-prefixed frames; the host parses them
+  strictly, so bytes a program writes into that pipe can only make its own result `forbidden`,
+  never a later one, and values cross as tagged JSON of exact builtin types.
+
+Run and call statuses (`RunStatus`):
+
+====================  =========================================================================
+``ok``                finished normally (exit code 0; for a call: the function returned)
+``error``             raised an exception, exited non-zero, or returned something that is not
+                      plain data; the exception is in ``error`` and the traceback in ``stderr``
+``timeout``           hit the wall-clock deadline or the CPU-time limit
+``resource_limit``    ran out of memory, output, processes or file size, or crashed (SIGSEGV)
+``forbidden``         refused by the subset policy, killed by the seccomp filter, or tampered with
+                      its result channel
+``verifier_error``    the sandbox itself failed (never the program's fault)
+====================  =========================================================================
+
+>>> with PythonSandbox(workers=1) as sandbox:
+...     print(sandbox.run("print(6 * 7)").stdout, end="")
+...     results = sandbox.call("def f(a, b): return a + b", "f", [(1, 2), ("x", "y")])
+...     print([r.value for r in results])
+...     print(sandbox.check("def f(a): return a * 2", "f", [((2,), 4), ((0.5,), 1.0)]).status.value)
+42
+[3, 'xy']
+correct
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import enum
+import json
+import keyword
+import logging
+import math
+import os
+import queue
+import select
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from langgames.errors import InvalidArgument, LangGamesError
+from langgames.verifiers import _sandbox_worker as _w
+from langgames.verifiers.pysubset import SubsetPolicy
+from langgames.verifiers.verdict import Status, Verdict
+
+__all__ = [
+    "CallResult",
+    "PythonSandbox",
+    "RunResult",
+    "RunStatus",
+    "SandboxUnavailable",
+    "default_sandbox",
+    "isolation_report",
+    "values_equal",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 2.0
+MAX_TIMEOUT = 600.0
+DEFAULT_MEMORY_MB = 512
+DEFAULT_MAX_OUTPUT = 64 * 1024
+DEFAULT_MAX_RESULT = 4 * 1024 * 1024
+DEFAULT_MAX_PROCESSES = 32
+DEFAULT_MAX_OPEN_FILES = 64
+DEFAULT_MAX_FILE_SIZE = 16 * 1024 * 1024
+DEFAULT_TMP_SIZE = 64 * 1024 * 1024
+DEFAULT_RECYCLE_AFTER = 500
+DEFAULT_FLOAT_TOL = 1e-9
+MAX_CODE_CHARS = 1_000_000
+_HOST_GRACE = (
+    10.0  # seconds the host waits beyond a job's deadline before declaring the worker hung
+)
+_STARTUP_TIMEOUT = 30.0
+_WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_worker.py")
+_ENV_NAMESPACES = "LANGGAMES_SANDBOX_NAMESPACES"
+_ENV_SECCOMP = "LANGGAMES_SANDBOX_SECCOMP"
+_DEFAULT_POLICY: Literal["default"] = "default"
+
+
+class SandboxUnavailable(LangGamesError, RuntimeError):
+    """The sandbox could not start (or a required layer is missing and was asked for)."""
+
+
+class RunStatus(str, enum.Enum):
+    """How a `run` or one case of a `call` ended (see the module docstring for the table)."""
+
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    RESOURCE_LIMIT = "resource_limit"
+    FORBIDDEN = "forbidden"
+    VERIFIER_ERROR = "verifier_error"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of `PythonSandbox.run`.
+
+    Attributes:
+        status: how the program ended.
+        stdout, stderr: its output, each clipped to ``max_output`` bytes (decoded as UTF-8).
+        duration: wall-clock seconds from fork to exit.
+        exit_code: the process exit code when it exited by itself, else None.
+        error: one line saying what went wrong (exception type and message, limit, signal).
+        details: plain JSON evidence: active isolation layers, signal, CPU time, clipping...
+    """
+
+    status: RunStatus
+    stdout: str
+    stderr: str
+    duration: float
+    exit_code: int | None = None
+    error: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.OK
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of one call in `PythonSandbox.call`.
+
+    Attributes:
+        status: `RunStatus.OK` when the function returned plain data.
+        value: the returned value (exact builtin types: a tuple stays a tuple), or None.
+        error: what went wrong when the status is not ``ok``.
+        duration: seconds spent in this call (measured in the child), or None if it never ran.
+    """
+
+    status: RunStatus
+    value: Any = None
+    error: str | None = None
+    duration: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is RunStatus.OK
+
+
+# ---------------------------------------------------------------------------------------------
+# Strict comparison on the host.
+
+
+class _Unkeyable(Exception):
+    """A value contains NaN inside a set or dict key, so it can never compare equal."""
+
+
+def _canonical(value: Any) -> str:
+    kind = type(value)
+    if kind in (set, frozenset):
+        return f"{kind.__name__}{{{','.join(sorted(_canonical(v) for v in value))}}}"
+    if kind is tuple:
+        return f"({','.join(_canonical(v) for v in value)})"
+    if kind is float and math.isnan(value):
+        raise _Unkeyable
+    return f"{kind.__name__}:{value!r}"
+
+
+def values_equal(received: Any, expected: Any, float_tol: float = DEFAULT_FLOAT_TOL) -> bool:
+    """Strict equality of plain data: same type at every level and equal value.
+
+    Floats compare with ``math.isclose(rel_tol=float_tol, abs_tol=0)`` (exactly when
+    ``float_tol == 0``); NaN never equals anything; ``True`` is not ``1``; ``(1,)`` is not
+    ``[1]``. Set elements and dict keys compare exactly.
+
+    >>> values_equal(0.1 + 0.2, 0.3), values_equal(True, 1), values_equal([1, (2,)], [1, (2,)])
+    (True, False, True)
+    """
+    kind = type(expected)
+    if type(received) is not kind:
+        return False
+    if kind is float:
+        if math.isnan(received) or math.isnan(expected):
+            return False
+        if float_tol == 0:
+            return bool(received == expected)
+        return math.isclose(received, expected, rel_tol=float_tol, abs_tol=0.0)
+    if kind is list or kind is tuple:
+        return len(received) == len(expected) and all(
+            values_equal(r, e, float_tol) for r, e in zip(received, expected, strict=True)
+        )
+    try:
+        if kind is dict:
+            if len(received) != len(expected):
+                return False
+            mine = {_canonical(k): v for k, v in received.items()}
+            theirs = {_canonical(k): v for k, v in expected.items()}
+            return mine.keys() == theirs.keys() and all(
+                values_equal(mine[k], theirs[k], float_tol) for k in theirs
+            )
+        if kind is set or kind is frozenset:
+            return {_canonical(v) for v in received} == {_canonical(v) for v in expected}
+    except _Unkeyable:
+        return False
+    return bool(received == expected)  # None, bool, int, str, bytes: exact types checked above
+
+
+def _comparison_text(float_tol: float) -> str:
+    floats = "exactly" if float_tol == 0 else f"with math.isclose(rel_tol={float_tol:g}, abs_tol=0)"
+    return (
+        f"strict: same type and value at every level (bool is not int, tuple is not list); "
+        f"floats compared {floats}; NaN never equal"
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Argument validation (raising InvalidArgument: these are programming errors, not model output).
+
+
+def _check_code(code: Any) -> str:
+    if not isinstance(code, str):
+        raise InvalidArgument(
+            f"code must be a str of Python source (got {type(code).__name__}); "
+            "decode bytes with .decode('utf-8') first"
+        )
+    if len(code) > MAX_CODE_CHARS:
+        raise InvalidArgument(
+            f"code must be at most {MAX_CODE_CHARS} characters (got {len(code)}); "
+            "trim the program before sending it to the sandbox"
+        )
+    return code
+
+
+def _check_entry_point(entry_point: Any) -> str:
+    if (
+        not isinstance(entry_point, str)
+        or not entry_point.isidentifier()
+        or keyword.iskeyword(entry_point)
+    ):
+        raise InvalidArgument(
+            f"entry_point must be the name of a top-level function, a Python identifier such as "
+            f"'solve' (got {entry_point!r})"
+        )
+    return entry_point
+
+
+def _check_timeout(timeout: Any, default: float) -> float:
+    if timeout is None:
+        return default
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+        raise InvalidArgument(
+            f"timeout must be a number of seconds or None (got {type(timeout).__name__})"
+        )
+    if not math.isfinite(timeout) or not 0 < timeout <= MAX_TIMEOUT:
+        raise InvalidArgument(
+            f"timeout must be > 0 and <= {MAX_TIMEOUT:g} seconds (got {timeout!r}); "
+            f"pass None for the sandbox default ({default:g} s)"
+        )
+    return float(timeout)
+
+
+def _encode_args(args_list: Any) -> list[Any]:
+    if isinstance(args_list, (str, bytes)) or not isinstance(args_list, Iterable):
+        raise InvalidArgument(
+            f"args_list must be a list of argument tuples such as [(1, 2), (3, 4)] "
+            f"(got {type(args_list).__name__})"
+        )
+    encoded = []
+    for index, args in enumerate(args_list):
+        if type(args) not in (tuple, list):
+            raise InvalidArgument(
+                f"args_list[{index}] must be a tuple of positional arguments, e.g. (x,) for one "
+                f"argument (got {type(args).__name__}: {_clip(repr(args), 80)})"
+            )
+        try:
+            encoded.append(_w.encode_value(tuple(args)))
+        except _w.CodecError as exc:
+            raise InvalidArgument(
+                f"args_list[{index}] must contain only plain data: {exc}. Convert it first "
+                "(e.g. numpy values with .item() or .tolist())"
+            ) from None
+    return encoded
+
+
+def _check_expected(index: int, expected: Any) -> None:
+    try:
+        _w.encode_value(expected)
+    except _w.CodecError as exc:
+        raise InvalidArgument(
+            f"cases[{index}] expected value must be plain data: {exc}. Convert it first "
+            "(e.g. numpy values with .item() or .tolist())"
+        ) from None
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _env_flag(name: str) -> bool | None:
+    raw = os.environ.get(name, "").strip().lower()
+    if raw in ("", "auto"):
+        return None
+    if raw in ("0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise InvalidArgument(f"environment variable {name} must be 0, 1 or auto (got {raw!r})")
+
+
+# ---------------------------------------------------------------------------------------------
+# Launching workers.
+
+
+def _traversable_by_others(path: str) -> bool:
+    try:
+        return bool(os.stat(path).st_mode & stat.S_IXOTH)
+    except OSError:
+        return False
+
+
+def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
+    """The bubblewrap prefix: every namespace, ``/`` read-only, fresh ``/proc``, ``/dev``, ``/tmp``.
+
+    As root we skip the user namespace (it would map only uid 0, and the child must be able to
+    drop to uid 65534); unprivileged users get one. ``--die-with-parent`` is not used: it is tied
+    to the spawning *thread*, and workers are spawned from whichever thread recycles them; a
+    worker exits instead when the host's end of its stdin closes.
+    """
+    unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+    unshare += ["--unshare-cgroup-try"] if is_root else ["--unshare-user"]
+    cmd = [bwrap, *unshare, "--new-session", "--ro-bind", "/", "/", "--proc", "/proc"]
+    cmd += ["--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108 - a fresh tmpfs, not a shared dir
+    # The interpreter must stay reachable, and readable by uid 65534 (pyenv lives in /root, mode
+    # 0700): hide each closed ancestor behind an empty tmpfs and bind the needed trees back.
+    needed = {
+        os.path.realpath(p)
+        for p in (sys.base_prefix, sys.base_exec_prefix, os.path.dirname(_WORKER_SCRIPT))
+    }
+    needed.add(os.path.dirname(os.path.realpath(sys.executable)))
+    hidden = ["/tmp"]  # noqa: S108 - hidden behind the tmpfs above
+    for path in sorted(needed):
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            ancestor = "/" + "/".join(parts[:depth])
+            if not _traversable_by_others(ancestor) and ancestor not in hidden:
+                hidden.append(ancestor)
+                cmd += ["--tmpfs", ancestor]
+                break
+    made: set[str] = set()
+    for path in sorted(needed):
+        top = next((h for h in hidden if path == h or path.startswith(h + "/")), None)
+        if top is None or any(path.startswith(p + "/") for p in needed if p != path):
+            continue
+        parts = path[len(top) :].strip("/").split("/")[:-1]
+        for depth in range(1, len(parts) + 1):  # bwrap would create these mode 0700
+            directory = top + "/" + "/".join(parts[:depth])
+            if directory not in made:
+                made.add(directory)
+                cmd += ["--perms", "0755", "--dir", directory]
+        cmd += ["--ro-bind", path, path]
+    return [*cmd, "--"]
+
+
+class _WorkerFailed(Exception):
+    """A worker died, hung or spoke garbage: an infrastructure failure."""
+
+
+class _Worker:
+    """One worker process and its protocol pipes (owned by the host)."""
+
+    def __init__(self, command: list[str], init: dict[str, Any]) -> None:
+        self.runs = 0
+        self.ready: dict[str, Any] | None = None
+        self.broken = False
+        self.failure: str | None = None  # why the worker could not even be launched
+        self._buffer = bytearray()
+        self.proc: subprocess.Popen[bytes] | None = None
+        try:
+            self.proc = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={"PYTHONHASHSEED": "0"},
+                start_new_session=True,  # terminal signals (Ctrl-C) go to the host, not the workers
+            )
+            self._in = self.proc.stdin.fileno()  # type: ignore[union-attr]
+            self._out = self.proc.stdout.fileno()  # type: ignore[union-attr]
+            self._send(init)
+        except (OSError, _WorkerFailed) as exc:
+            self.broken, self.failure = True, f"could not launch {command[0]}: {exc}"
+
+    def _send(self, obj: dict[str, Any]) -> None:
+        try:
+            _w.write_all(self._in, _w.pack_frame(obj))
+        except OSError as exc:
+            # A worker that died at once (e.g. bwrap refused) says why on stderr: report that.
+            raise _WorkerFailed(
+                f"could not send to the worker: {exc} ({self._stderr_tail()})"
+            ) from None
+
+    def _receive(self, timeout: float) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        header = _w.FRAME_HEADER.size
+        while True:
+            if len(self._buffer) >= header:
+                (size,) = _w.FRAME_HEADER.unpack_from(self._buffer)
+                if size > _w.MAX_JOB_BYTES:
+                    raise _WorkerFailed(f"worker sent an oversized frame ({size} bytes)")
+                if len(self._buffer) >= header + size:
+                    body = bytes(self._buffer[header : header + size])
+                    del self._buffer[: header + size]
+                    reply = json.loads(body)
+                    if not isinstance(reply, dict):
+                        raise _WorkerFailed("worker sent a frame that is not an object")
+                    return reply
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _WorkerFailed(f"worker did not answer within {timeout:.1f} s")
+            poller = select.poll()
+            poller.register(self._out, select.POLLIN)
+            if poller.poll(max(1, int(remaining * 1000))):
+                chunk = os.read(self._out, 1 << 20)
+                if not chunk:
+                    raise _WorkerFailed(f"worker exited ({self._stderr_tail()})")
+                self._buffer += chunk
+
+    def _stderr_tail(self) -> str:
+        if self.proc is None:
+            return "never started"
+        try:
+            self.proc.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            return "still running"
+        err = b""
+        if self.proc.stderr is not None:
+            os.set_blocking(self.proc.stderr.fileno(), False)
+            with contextlib.suppress(OSError):
+                err = self.proc.stderr.read() or b""
+        text = err.decode("utf-8", "replace").strip()[-500:]
+        return f"exit status {self.proc.returncode}" + (f": {text}" if text else "")
+
+    def ensure_ready(self) -> dict[str, Any]:
+        if self.failure is not None:
+            raise _WorkerFailed(self.failure)
+        if self.ready is None:
+            try:
+                ready = self._receive(_STARTUP_TIMEOUT)
+            except (_WorkerFailed, ValueError) as exc:
+                self.broken = True
+                raise _WorkerFailed(f"worker failed to start: {exc}") from None
+            if ready.get("k") != "ready":
+                self.broken = True
+                raise _WorkerFailed(f"worker sent {ready!r} instead of its ready frame")
+            self.ready = ready
+        return self.ready
+
+    def request(self, job: dict[str, Any], wait: float) -> dict[str, Any]:
+        self.ensure_ready()
+        try:
+            self._send(job)
+            reply = self._receive(wait)
+        except (_WorkerFailed, ValueError) as exc:
+            self.broken = True
+            raise _WorkerFailed(str(exc)) from None
+        if reply.get("id") != job["id"]:
+            self.broken = True
+            raise _WorkerFailed("worker answered a different job (protocol desynchronised)")
+        self.runs += 1
+        return reply
+
+    def kill(self) -> None:
+        self.broken = True
+        if self.proc is None:
+            return
+        with contextlib.suppress(OSError):  # the worker's own session (bwrap included)
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        try:
+            self.proc.kill()
+            self.proc.wait(timeout=5.0)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+
+    def host_pids(self) -> list[int]:
+        """Host pids of this worker's processes (bwrap and the Python worker)."""
+        return [] if self.proc is None else _descendants(self.proc.pid, include_self=True)
+
+
+def _alive(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+    except OSError:
+        return False
+    return data[data.rfind(b")") + 2 : data.rfind(b")") + 3] != b"Z"
+
+
+def _wait_gone(pids: list[int], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
+def _descendants(root: int, *, include_self: bool = False) -> list[int]:
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        ppid = int(data[data.rfind(b")") + 2 :].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(parents.get(pid, []))
+    return found if include_self else found[1:]
+
+
+# ---------------------------------------------------------------------------------------------
+# The sandbox.
+
+
+class PythonSandbox:
+    """A pool of sandboxed Python workers. Thread-safe; use as a context manager or `close()` it.
+
+    Arguments:
+        workers: number of worker processes (default: one per core).
+        timeout: default wall-clock limit per `run`/`call`/`check`, in seconds (default 2).
+            The CPU-time limit is ``ceil(timeout) + 1`` seconds.
+        memory_mb: address-space limit of each snippet process (default 512 MiB).
+        max_output: bytes of stdout and of stderr kept; more is `resource_limit` (default 64 KiB).
+        max_result_bytes: size limit of the values returned by `call` (default 4 MiB).
+        max_processes, max_open_files, max_file_size: the remaining rlimits.
+        tmp_size: size of each run's private ``/tmp`` (with namespaces).
+        recycle_after: replace a worker after this many runs (default 500).
+        namespaces: True to require bubblewrap namespaces, False to run without them, None
+            (default) to use them when they work here; the ``LANGGAMES_SANDBOX_NAMESPACES``
+            environment variable (0/1/auto) sets the default.
+        seccomp: the same for the seccomp filter (``LANGGAMES_SANDBOX_SECCOMP``).
+        policy: a `SubsetPolicy` every program must pass before it runs (default: none).
+    """
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        memory_mb: int = DEFAULT_MEMORY_MB,
+        max_output: int = DEFAULT_MAX_OUTPUT,
+        max_result_bytes: int = DEFAULT_MAX_RESULT,
+        max_processes: int = DEFAULT_MAX_PROCESSES,
+        max_open_files: int = DEFAULT_MAX_OPEN_FILES,
+        max_file_size: int = DEFAULT_MAX_FILE_SIZE,
+        tmp_size: int = DEFAULT_TMP_SIZE,
+        recycle_after: int = DEFAULT_RECYCLE_AFTER,
+        namespaces: bool | None = None,
+        seccomp: bool | None = None,
+        policy: SubsetPolicy | None = None,
+    ) -> None:
+        if workers is None:
+            workers = max(
+                1,
+                len(os.sched_getaffinity(0))
+                if hasattr(os, "sched_getaffinity")
+                else os.cpu_count() or 1,
+            )
+        ints = {
+            "workers": workers,
+            "memory_mb": memory_mb,
+            "max_output": max_output,
+            "max_result_bytes": max_result_bytes,
+            "max_processes": max_processes,
+            "max_open_files": max_open_files,
+            "max_file_size": max_file_size,
+            "tmp_size": tmp_size,
+            "recycle_after": recycle_after,
+        }
+        for name, value in ints.items():
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgument(f"{name} must be a positive int (got {value!r})")
+        if max_open_files < 16:
+            raise InvalidArgument(
+                f"max_open_files must be at least 16 for Python to start (got {max_open_files})"
+            )
+        for name, flag in (("namespaces", namespaces), ("seccomp", seccomp)):
+            if flag is not None and not isinstance(flag, bool):
+                raise InvalidArgument(f"{name} must be True, False or None (got {flag!r})")
+        if policy is not None and not isinstance(policy, SubsetPolicy):
+            raise InvalidArgument(
+                f"policy must be a SubsetPolicy or None (got {type(policy).__name__})"
+            )
+        self.timeout = _check_timeout(timeout, DEFAULT_TIMEOUT)
+        self.workers = workers
+        self.recycle_after = recycle_after
+        self.policy = policy
+        self.tmp_size = tmp_size
+        self.limits = {
+            "memory": memory_mb * 1024 * 1024,
+            "open_files": max_open_files,
+            "processes": max_processes,
+            "file_size": max_file_size,
+            "output": max_output,
+            "result": max_result_bytes,
+        }
+        self._want_namespaces = namespaces if namespaces is not None else _env_flag(_ENV_NAMESPACES)
+        self._want_seccomp = seccomp if seccomp is not None else _env_flag(_ENV_SECCOMP)
+        self._lock = threading.Lock()
+        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
+        self._all: set[_Worker] = set()
+        self._started = False
+        self._closed = False
+        self._owner = os.getpid()
+        self._command: list[str] = []
+        self._init: dict[str, Any] = {}
+        self._namespace_note = ""
+        self._facts: dict[str, Any] = {}
+        self._summary: dict[str, list[str]] | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------------
+    def __enter__(self) -> PythonSandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        try:
+            if self._started and not self._closed and os.getpid() == self._owner:
+                self.close()
+        except Exception:  # noqa: S110 - nothing useful to do during interpreter teardown
+            pass
+
+    def start(self) -> None:
+        """Start the worker pool (done automatically on first use). Idempotent."""
+        with self._lock:
+            if os.getpid() != self._owner:  # we were forked: the workers belong to the parent
+                self._all, self._idle = set(), queue.LifoQueue()
+                self._started, self._owner = False, os.getpid()
+            if self._closed:
+                raise SandboxUnavailable("this PythonSandbox is closed; create a new one")
+            if self._started:
+                return
+            self._configure()
+            workers = [self._spawn() for _ in range(self.workers)]
+            try:
+                ready = workers[0].ensure_ready()
+            except _WorkerFailed as exc:
+                for worker in workers:
+                    worker.kill()
+                if self._want_namespaces is not None or not self._namespace_note.startswith(
+                    "bwrap"
+                ):
+                    raise SandboxUnavailable(f"the Python sandbox could not start: {exc}") from None
+                logger.warning("sandbox: namespaces unavailable, running without them: %s", exc)
+                self._namespace_note = f"bubblewrap failed here, running without it: {exc}"
+                self._configure(use_namespaces=False)
+                workers = [self._spawn() for _ in range(self.workers)]
+                try:
+                    ready = workers[0].ensure_ready()
+                except _WorkerFailed as exc2:
+                    for worker in workers:
+                        worker.kill()
+                    raise SandboxUnavailable(
+                        f"the Python sandbox could not start: {exc2}"
+                    ) from None
+            self._facts = ready
+            if self._want_seccomp and not ready.get("seccomp"):
+                for worker in workers:
+                    worker.kill()
+                raise SandboxUnavailable(
+                    "seccomp=True was requested but the filter is unavailable here: "
+                    + str(
+                        ready.get("disabled", {}).get("seccomp_arch") or ready.get("seccomp_detail")
+                    )
+                )
+            for worker in workers:
+                self._idle.put(worker)
+            self._started = True
+
+    def _configure(self, use_namespaces: bool | None = None) -> None:
+        """Decide the worker command line: inside bubblewrap or not."""
+        if use_namespaces is None:
+            use_namespaces = self._want_namespaces is not False
+            bwrap = shutil.which("bwrap")
+            if bwrap is None:
+                if self._want_namespaces:
+                    raise SandboxUnavailable(
+                        "namespaces=True was requested but bubblewrap (bwrap) is not installed; "
+                        "install it (e.g. apt-get install bubblewrap) or pass namespaces=None"
+                    )
+                use_namespaces = False
+                self._namespace_note = "bubblewrap (bwrap) is not installed"
+            elif use_namespaces:
+                self._namespace_note = f"bwrap at {bwrap}"
+            else:
+                self._namespace_note = (
+                    "disabled (namespaces=False or LANGGAMES_SANDBOX_NAMESPACES=0)"
+                )
+        # -s -S: no site-packages (snippets get the standard library only); the environment is
+        # ours entirely (env below), so -E is not needed and PYTHONHASHSEED=0 makes set and dict
+        # iteration orders the same in every worker.
+        python = [sys.executable, "-s", "-S", "-B", "-X", "utf8", _WORKER_SCRIPT]
+        if use_namespaces:
+            prefix = _bwrap_command(shutil.which("bwrap") or "bwrap", os.geteuid() == 0)
+        else:
+            prefix = []
+        self._command = prefix + python
+        self._init = {
+            "namespaces": use_namespaces,
+            "seccomp": self._want_seccomp is not False,
+            "tmp_size": self.tmp_size,
+            "host_pid": os.getpid(),
+        }
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._command, self._init)
+        self._all.add(worker)
+        return worker
+
+    def close(self) -> None:
+        """Kill every worker and everything they run. Idempotent; later calls raise."""
+        with self._lock:
+            self._closed = True
+            workers, self._all = list(self._all), set()
+        pids = [pid for worker in workers for pid in worker.host_pids()]
+        for worker in workers:
+            worker.kill()
+        _wait_gone(pids, timeout=2.0)
+        for _ in range(self.workers):  # wake threads waiting for a worker
+            self._idle.put(None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _acquire(self) -> _Worker:
+        if not self._started or os.getpid() != self._owner:
+            self.start()
+        worker = self._idle.get()
+        if worker is None or self._closed:
+            self._idle.put(None)
+            raise SandboxUnavailable("this PythonSandbox was closed while the call was waiting")
+        return worker
+
+    def _release(self, worker: _Worker, recycle: bool) -> None:
+        if self._closed:
+            worker.kill()
+            return
+        if recycle or worker.broken or worker.runs >= self.recycle_after:
+            worker.kill()
+            with self._lock:
+                self._all.discard(worker)
+                if self._closed:
+                    return
+                worker = self._spawn()  # starts now; its handshake is awaited on first use
+        self._idle.put(worker)
+
+    def worker_pids(self) -> list[int]:
+        """Host pids of all worker processes (for monitoring and tests)."""
+        return [pid for worker in list(self._all) for pid in worker.host_pids()]
+
+    # -- isolation report -------------------------------------------------------------------------
+    def isolation_report(self) -> list[dict[str, Any]]:
+        """Which isolation layers are active here, each ``{"layer", "active", "detail"}``.
+
+        Starts the pool if needed: the report is what a worker *measured* with a probe program
+        run under the same confinement as every snippet, not what was merely configured.
+        """
+        self.start()
+        facts = self._facts
+        probe = facts.get("facts", {})
+        disabled = facts.get("disabled", {})
+        namespaces = bool(self._init.get("namespaces"))
+        seccomp = bool(facts.get("seccomp"))
+        drop_uid = bool(facts.get("drop_uid"))
+        is_root_child = probe.get("uid") == 0
+        limits = self.limits
+        network_ns = namespaces and probe.get("interfaces") == ["lo"]
+        rows = [
+            ("worker_pool", True, f"{self.workers} warm worker(s), standard library pre-imported; "
+             f"one forked child per snippet; each worker recycled after {self.recycle_after} runs"),
+            ("namespaces", namespaces, self._namespace_note + (
+                "; new pid, net, ipc, uts, cgroup namespaces, / read-only" if namespaces else "")),
+            ("network", network_ns or seccomp, "; ".join(filter(None, [
+                "own network namespace (loopback only)" if network_ns else "no network namespace",
+                "seccomp refuses sockets other than AF_UNIX and connect/bind/listen/accept"
+                if seccomp else "no seccomp network filter"]))),
+            ("readonly_filesystem", probe.get("root_writable") is False,
+             "/ bound read-only" if namespaces else
+             ("no mount namespace: writes limited only by the uid's permissions"
+              + ("" if drop_uid else " (uid 0: anything root may write)"))),
+            ("private_tmp", bool(facts.get("private_tmp")) and probe.get("tmp_empty") is True,
+             f"fresh {self.tmp_size // (1024 * 1024)} MiB tmpfs /tmp per run"
+             if facts.get("private_tmp") else
+             disabled.get("private_tmp", "needs a mount namespace; /tmp is shared")),
+            ("uid_drop", drop_uid and probe.get("uid") == _w.NOBODY,
+             f"snippets run as uid {_w.NOBODY}" if drop_uid else
+             disabled.get("drop_uid", "the worker is not root, so the uid cannot change")),
+            ("seccomp", seccomp and probe.get("seccomp") == ["2"],
+             f"{facts.get('seccomp_detail')}: kills ptrace, mount, namespaces, bpf, perf, "
+             "keyctl, kexec, modules...; refuses exec, non-AF_UNIX sockets, signals to the worker"
+             if seccomp else str(disabled.get("seccomp_arch") or facts.get("seccomp_detail")
+                                 if self._init.get("seccomp") else
+                                 "disabled (seccomp=False or LANGGAMES_SANDBOX_SECCOMP=0)")),
+            ("rlimits", True,
+             f"CPU ceil(timeout)+1 s, address space {limits['memory'] // (1024 * 1024)} MiB, "
+             f"{limits['open_files']} open files, {limits['processes']} processes"
+             + (" (not enforced for uid 0)" if is_root_child else "")
+             + f", files <= {limits['file_size']} bytes, no core dumps"),
+            ("wall_deadline", True, "SIGKILL to the snippet's process group and every remaining "
+             f"descendant at the deadline (default {self.timeout:g} s) and after every run"),
+            ("clean_process", probe.get("env") == 0,
+             "empty environment; only stdin, stdout, stderr and the result pipe are open; "
+             "new session"),
+            ("output_clip", True, f"stdout and stderr each kept up to {limits['output']} bytes; "
+             "more is resource_limit"),
+            ("result_channel", True, "fresh pipe per run; nonce-tagged length-prefixed frames, "
+             "strictly parsed; tampering makes only that run forbidden; exact-type tagged JSON"),
+            # The subset policy is a per-call choice, not a layer a machine can lack: it is not
+            # reported here (a refusal names it in the verdict instead).
+        ]  # fmt: skip
+        if "error" in probe:
+            rows.append(("probe", False, str(probe["error"])))
+        return [
+            {"layer": name, "active": bool(active), "detail": detail}
+            for name, active, detail in rows
+        ]
+
+    def _isolation_summary(self) -> dict[str, list[str]]:
+        if self._summary is None:
+            report = self.isolation_report()
+            self._summary = {
+                "isolation": [row["layer"] for row in report if row["active"]],
+                "isolation_missing": [row["layer"] for row in report if not row["active"]],
+            }
+        return {key: list(value) for key, value in self._summary.items()}
+
+    # -- running -------------------------------------------------------------------------------
+    def _policy_for(self, policy: SubsetPolicy | Literal["default"] | None) -> SubsetPolicy | None:
+        if policy == _DEFAULT_POLICY:
+            return self.policy
+        if policy is not None and not isinstance(policy, SubsetPolicy):
+            raise InvalidArgument(
+                f"policy must be a SubsetPolicy, None, or 'default' (got {type(policy).__name__})"
+            )
+        return policy
+
+    def _refused(self, code: str, policy: SubsetPolicy | None) -> Verdict | None:
+        """The policy's `forbidden` verdict, or None. Syntax errors are left to the sandbox, so
+        they are reported the same way with or without a policy."""
+        if policy is None:
+            return None
+        verdict = policy.check(code)
+        return verdict if verdict is not None and verdict.status is Status.FORBIDDEN else None
+
+    def _execute(self, job: dict[str, Any]) -> tuple[dict[str, Any], str]:
+        """Send one job to a worker: ``(reply, nonce)``. Never raises for the code's sake."""
+        nonce = uuid.uuid4().hex
+        job.update(nonce=nonce, id=uuid.uuid4().hex, limits=self.limits)
+        worker = self._acquire()
+        recycle = False
+        try:
+            reply = worker.request(job, job["timeout"] + _HOST_GRACE)
+            recycle = not reply.get("clean", True) or "worker_error" in reply
+        except _WorkerFailed as exc:
+            logger.warning("sandbox worker failed: %s", exc)
+            reply = {"worker_error": str(exc)}
+        finally:
+            self._release(worker, recycle)
+        return reply, nonce
+
+    def run(
+        self,
+        code: str,
+        *,
+        stdin: str = "",
+        timeout: float | None = None,
+        policy: SubsetPolicy | Literal["default"] | None = _DEFAULT_POLICY,
+    ) -> RunResult:
+        """Run ``code`` as a program (``__name__ == "__main__"``) with ``stdin``; see `RunResult`.
+
+        >>> with PythonSandbox(workers=1) as sandbox:
+        ...     result = sandbox.run("print(input()[::-1])", stdin="abc")
+        >>> result.status.value, result.stdout
+        ('ok', 'cba\\n')
+        """
+        code = _check_code(code)
+        if not isinstance(stdin, str):
+            raise InvalidArgument(f"stdin must be a str (got {type(stdin).__name__})")
+        wall = _check_timeout(timeout, self.timeout)
+        active = self._policy_for(policy)
+        refused = self._refused(code, active)
+        if refused is not None:
+            details = {**refused.details, **self._isolation_summary()}
+            return RunResult(RunStatus.FORBIDDEN, "", refused.reason + "\n", 0.0, None,
+                             refused.reason, details)  # fmt: skip
+        reply, nonce = self._execute({"mode": "run", "code": code, "stdin": stdin, "timeout": wall})
+        outcome = _interpret(reply, nonce, 0)
+        details = {**outcome.details, **self._isolation_summary()}
+        return RunResult(
+            outcome.status,
+            reply.get("stdout", ""),
+            reply.get("stderr", ""),
+            float(reply.get("duration", 0.0)),
+            outcome.exit_code,
+            outcome.error,
+            details,
+        )
+
+    def call(
+        self,
+        code: str,
+        entry_point: str,
+        args_list: Sequence[Sequence[Any]],
+        *,
+        timeout: float | None = None,
+        policy: SubsetPolicy | Literal["default"] | None = _DEFAULT_POLICY,
+    ) -> list[CallResult]:
+        """Define ``code``, then call ``entry_point(*args)`` for each tuple in ``args_list``.
+
+        All calls share one process and one wall-clock ``timeout``; a call that is running when
+        it expires, and every later one, get status ``timeout``. Each result carries its own
+        status, plain-data value and error.
+        """
+        results, _ = self._call(code, entry_point, args_list, timeout=timeout, policy=policy)
+        return results
+
+    def _call(
+        self,
+        code: str,
+        entry_point: str,
+        args_list: Sequence[Sequence[Any]],
+        *,
+        timeout: float | None,
+        policy: SubsetPolicy | Literal["default"] | None,
+    ) -> tuple[list[CallResult], dict[str, Any]]:
+        code = _check_code(code)
+        entry_point = _check_entry_point(entry_point)
+        encoded = _encode_args(args_list)
+        wall = _check_timeout(timeout, self.timeout)
+        active = self._policy_for(policy)
+        refused = self._refused(code, active)
+        if refused is not None:
+            result = CallResult(RunStatus.FORBIDDEN, None, refused.reason)
+            return [result] * len(encoded), {**refused.details, **self._isolation_summary()}
+        if not encoded:
+            return [], self._isolation_summary()
+        job = {"mode": "call", "code": code, "entry_point": entry_point, "args": encoded}
+        reply, nonce = self._execute({**job, "timeout": wall})
+        outcome = _interpret(reply, nonce, len(encoded))
+        details = {**outcome.details, **self._isolation_summary()}
+        details["stderr"] = _clip(reply.get("stderr", ""), 2000)
+        return outcome.cases, details
+
+    def check(
+        self,
+        code: str,
+        entry_point: str,
+        cases: Sequence[tuple[Sequence[Any], Any]],
+        *,
+        timeout: float | None = None,
+        float_tol: float = DEFAULT_FLOAT_TOL,
+        partial_credit: bool = False,
+        reveal_expected: bool = False,
+        policy: SubsetPolicy | Literal["default"] | None = _DEFAULT_POLICY,
+    ) -> Verdict:
+        """Check ``entry_point`` against ``(args, expected)`` cases; return a `Verdict`.
+
+        Expected values never enter the sandbox: the host compares each returned value with
+        `values_equal` (same type and value; floats with ``math.isclose(rel_tol=float_tol,
+        abs_tol=0)``; NaN never equal). All cases pass -> ``correct`` (1.0). A wrong value or an
+        exception -> ``incorrect`` naming the first failing case (reward 0, or the fraction passed
+        with ``partial_credit=True``). A limit breach or refusal in any case -> ``timeout``,
+        ``resource_limit`` or ``forbidden`` (reward 0); a sandbox failure -> ``verifier_error``.
+        Expected values appear in ``details`` only with ``reveal_expected=True``.
+        """
+        if isinstance(cases, (str, bytes)) or not isinstance(cases, Iterable):
+            raise InvalidArgument(
+                f"cases must be a list of (args, expected) pairs such as [((1, 2), 3)] "
+                f"(got {type(cases).__name__})"
+            )
+        cases = list(cases)
+        if not cases:
+            raise InvalidArgument(
+                "cases must contain at least one (args, expected) pair (got none)"
+            )
+        for index, case in enumerate(cases):
+            if type(case) not in (tuple, list) or len(case) != 2:
+                raise InvalidArgument(
+                    f"cases[{index}] must be an (args, expected) pair such as ((1, 2), 3) "
+                    f"(got {_clip(repr(case), 80)})"
+                )
+            _check_expected(index, case[1])
+        if (
+            isinstance(float_tol, bool)
+            or not isinstance(float_tol, (int, float))
+            or not (math.isfinite(float_tol) and float_tol >= 0)
+        ):
+            raise InvalidArgument(f"float_tol must be a finite number >= 0 (got {float_tol!r})")
+        float_tol = float(float_tol)
+        args_list = [case[0] for case in cases]
+        active = self._policy_for(policy)
+        refused = self._refused(_check_code(code), active)
+        if refused is not None:
+            return refused.with_details(**self._isolation_summary())
+        results, run_details = self._call(
+            code, entry_point, args_list, timeout=timeout, policy=None
+        )
+        expected = [case[1] for case in cases]
+        return _judge(
+            results,
+            expected,
+            run_details,
+            float_tol,
+            partial_credit=bool(partial_credit),
+            reveal_expected=bool(reveal_expected),
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# Interpreting a worker reply (the host decides; the worker only transports).
+
+
+@dataclass
+class _Outcome:
+    status: RunStatus
+    error: str | None
+    exit_code: int | None
+    cases: list[CallResult]
+    details: dict[str, Any]
+
+
+_SIGNAL_NAMES = {int(s): s.name for s in signal.Signals}
+
+
+def _termination(reply: dict[str, Any], cpu_limit: float) -> tuple[RunStatus, str] | None:
+    """Why the process ended abnormally, or None when it ended by itself."""
+    if reply.get("timed_out"):
+        return RunStatus.TIMEOUT, "wall-clock time limit exceeded"
+    exceeded = reply.get("exceeded") or []
+    if exceeded:
+        what = "result data" if exceeded[0] == "results" else exceeded[0]
+        return RunStatus.RESOURCE_LIMIT, f"{what} exceeded its size limit"
+    sig = reply.get("signal")
+    if sig is None:
+        return None
+    name = _SIGNAL_NAMES.get(sig, f"signal {sig}")
+    if sig == signal.SIGSYS:
+        return RunStatus.FORBIDDEN, "killed by the seccomp filter (a forbidden system call)"
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and reply.get("cpu", 0.0) >= cpu_limit):
+        return RunStatus.TIMEOUT, "CPU time limit exceeded"
+    if sig == signal.SIGKILL:
+        return RunStatus.RESOURCE_LIMIT, "killed by SIGKILL (out of memory?)"
+    if sig in (signal.SIGSEGV, signal.SIGBUS):
+        return RunStatus.RESOURCE_LIMIT, f"crashed with {name} (stack overflow or memory limit)"
+    if sig == signal.SIGXFSZ:
+        return RunStatus.RESOURCE_LIMIT, "file size limit exceeded"
+    return RunStatus.ERROR, f"killed by {name}"
+
+
+def _parse_frames(
+    frames: list[Any], nonce: str, n_cases: int
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None, str | None]:
+    """Validate the frame sequence ``start, case 0..k, end``; return (cases, end, problem)."""
+    if not frames or frames[0] != {"k": "start", "n": nonce}:
+        return [], None, "the result channel did not start with the harness's frame"
+    cases: list[dict[str, Any]] = []
+    end = None
+    for frame in frames[1:]:
+        if end is not None:
+            return cases, None, "frames after the end frame"
+        if frame.get("n") != nonce:
+            return cases, None, "a frame without this run's nonce"
+        kind = frame.get("k")
+        if kind == "case" and frame.get("i") == len(cases) < n_cases:
+            status = frame.get("status")
+            if status == "ok":
+                try:
+                    frame = {**frame, "value": _w.decode_value(frame.get("value"))}
+                except _w.CodecError as exc:
+                    return cases, None, f"a malformed value ({exc})"
+            elif status not in ("error", "resource_limit") or not isinstance(
+                frame.get("error"), str
+            ):
+                return cases, None, "a malformed case frame"
+            if not isinstance(frame.get("t", 0.0), (int, float)):
+                return cases, None, "a malformed case frame"
+            cases.append(frame)
+        elif kind == "end" and frame.get("status") in ("ok", "error", "resource_limit"):
+            if not isinstance(frame.get("exit_code"), int):
+                return cases, None, "a malformed end frame"
+            end = frame
+        else:
+            return cases, None, f"an unexpected frame ({_clip(repr(frame), 80)})"
+    return cases, end, None
+
+
+def _uniform(status: RunStatus, error: str, n_cases: int, details: dict[str, Any]) -> _Outcome:
+    """An outcome where the whole run, and so every case, ended the same way."""
+    return _Outcome(status, error, None, [CallResult(status, None, error)] * n_cases, details)
+
+
+def _interpret(reply: dict[str, Any], nonce: str, n_cases: int) -> _Outcome:
+    details: dict[str, Any] = {
+        key: reply[key] for key in ("duration", "cpu", "signal", "leftovers") if key in reply
+    }
+    if "worker_error" in reply:
+        failure = f"sandbox failure: {reply['worker_error']}"
+        return _uniform(RunStatus.VERIFIER_ERROR, failure, n_cases, details)
+    frames = reply.get("frames") or []
+    first = frames[0] if frames else {}
+    if first.get("k") == "setup_error" and first.get("n") == nonce and len(frames) == 1:
+        failure = f"sandbox set-up failed: {first.get('error')}"
+        return _uniform(RunStatus.VERIFIER_ERROR, failure, n_cases, details)
+    case_frames, end, parse_problem = _parse_frames(frames, nonce, n_cases)
+    problem = reply.get("tampered") or parse_problem
+    if problem:
+        details["tampered"] = problem
+        failure = f"the program tampered with its result channel: {problem}"
+        return _uniform(RunStatus.FORBIDDEN, failure, n_cases, details)
+    exit_code = reply.get("exit_code")
+    error: str | None
+    abnormal = _termination(reply, cpu_limit=float(reply.get("cpu_limit", math.inf)))
+    if abnormal is not None:
+        status, error = abnormal
+        exit_code = None if reply.get("signal") is not None else exit_code
+    elif end is not None:
+        status, error = RunStatus(end["status"]), end.get("error")
+        exit_code = end["exit_code"]
+    elif exit_code == 0 and n_cases == 0:
+        status, error = RunStatus.OK, None  # os._exit(0) is a normal way for a program to end
+    else:
+        status = RunStatus.ERROR
+        error = f"the process exited with code {exit_code} before finishing"
+    cases = [
+        CallResult(RunStatus(f["status"]), f.get("value"), f.get("error"), float(f.get("t", 0.0)))
+        for f in case_frames
+    ]
+    if len(cases) < n_cases:
+        missing = status if status is not RunStatus.OK else RunStatus.ERROR
+        reason = error or "the program ended before this call returned"
+        cases += [CallResult(missing, None, reason)] * (n_cases - len(cases))
+    if n_cases and status is RunStatus.OK:
+        error = None
+    return _Outcome(status, error, exit_code, cases, details)
+
+
+def _judge(
+    results: list[CallResult],
+    expected: list[Any],
+    run_details: dict[str, Any],
+    float_tol: float,
+    *,
+    partial_credit: bool,
+    reveal_expected: bool,
+) -> Verdict:
+    total = len(expected)
+    rows: list[dict[str, Any]] = []
+    first_failure: tuple[int, str] | None = None
+    for index, (result, want) in enumerate(zip(results, expected, strict=True)):
+        row: dict[str, Any] = {"index": index, "status": result.status.value}
+        if result.ok:
+            row["passed"] = values_equal(result.value, want, float_tol)
+            if not row["passed"]:
+                got = _clip(repr(result.value), 200)
+                row["received"] = got
+                why = f"returned {got} ({type(result.value).__name__}), not the expected value"
+                first_failure = first_failure or (index, why)
+        else:
+            row["passed"] = False
+            row["error"] = _clip(result.error or "", 500)
+            first_failure = first_failure or (index, f"{result.status.value}: {row['error']}")
+        if reveal_expected and not row["passed"]:
+            row["expected"] = _clip(repr(want), 200)
+        rows.append(row)
+    passed = sum(row["passed"] for row in rows)
+    details = {
+        **run_details,
+        "cases": total,
+        "passed": passed,
+        "float_tol": float_tol,
+        "comparison": _comparison_text(float_tol),
+        "results": rows,
+    }
+    statuses = {result.status for result in results}
+    for status, make in (
+        (RunStatus.VERIFIER_ERROR, Verdict.make_verifier_error),
+        (RunStatus.FORBIDDEN, Verdict.make_forbidden),
+        (RunStatus.TIMEOUT, Verdict.make_timeout),
+        (RunStatus.RESOURCE_LIMIT, Verdict.make_resource_limit),
+    ):
+        if status in statuses:
+            index = next(i for i, r in enumerate(results) if r.status is status)
+            error = _clip(results[index].error or status.value, 300)
+            return make(
+                f"case {index + 1} of {total}: {error} ({passed} of {total} passed)", **details
+            )
+    if passed == total:
+        return Verdict.make_correct(
+            f"all {total} cases passed ({_comparison_text(float_tol)})", **details
+        )
+    assert first_failure is not None
+    index, why = first_failure
+    reason = f"case {index + 1} of {total} failed: {why}; {passed} of {total} passed"
+    if partial_credit:
+        return Verdict.make_incorrect(
+            reason + " (partial credit)", reward=passed / total, **details
+        )
+    return Verdict.make_incorrect(reason, **details)
+
+
+# ---------------------------------------------------------------------------------------------
+# The process-wide default sandbox.
+
+_default: PythonSandbox | None = None
+_default_lock = threading.Lock()
+
+
+def default_sandbox() -> PythonSandbox:
+    """The shared sandbox of this process, started on first use and closed at interpreter exit."""
+    global _default
+    with _default_lock:
+        if _default is None or _default.closed or _default._owner != os.getpid():
+            _default = PythonSandbox()
+            atexit.register(_default.close)
+        return _default
+
+
+def isolation_report(sandbox: PythonSandbox | None = None) -> list[dict[str, Any]]:
+    """The isolation layers of ``sandbox`` (default: `default_sandbox`), as measured here.
+
+    Each row is ``{"layer": str, "active": bool, "detail": str}``; ``langgames doctor`` prints it.
+    """
+    return (sandbox or default_sandbox()).isolation_report()
