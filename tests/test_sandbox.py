@@ -546,3 +546,9 @@ def test_broken_bwrap_falls_back_with_its_reason(monkeypatch, tmp_path):
         assert sb.run("print(3)").stdout == "3\n"
     with pytest.raises(SandboxUnavailable, match="No permissions"):
         PythonSandbox(workers=1, namespaces=True).start()
+
+
+def test_snippets_see_the_standard_library_not_our_modules(sandbox):
+    # langgames/verifiers holds math.py (the SymPy verifier): it must not shadow the stdlib.
+    code = "import math, sys\nprint(math.sqrt(16), any('verifiers' in p for p in sys.path))"
+    assert sandbox.run(code).stdout == "4.0 False\n"

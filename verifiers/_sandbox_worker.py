@@ -2,7 +2,7 @@
 
 This file is standard-library only and has two lives:
 
-* run as a script (``python -I -S _sandbox_worker.py``), usually inside a bubblewrap namespace, it
+* run as a script (``python -s -S _sandbox_worker.py``), usually inside a bubblewrap namespace, it
   is a *worker*: it pre-imports common modules, reads length-prefixed JSON jobs from its stdin,
   forks a child per job, confines the child (session, rlimits, private ``/tmp``, dropped uid,
   empty environment, closed descriptors, seccomp filter), enforces the wall-clock deadline by
@@ -17,6 +17,14 @@ are parsed strictly and forwarded; anything malformed is flagged as tampering.
 
 from __future__ import annotations
 
+import sys
+
+# Run as a script, this file's folder (langgames/verifiers) is sys.path[0], where `math.py` and
+# friends would shadow the standard library for the worker and every snippet. Drop it before any
+# other import. (`-I` would also do it, but it ignores PYTHONHASHSEED, which the workers pin.)
+if __name__ == "__main__" and sys.path and sys.path[0] == __file__.rpartition("/")[0]:
+    del sys.path[0]
+
 import contextlib
 import json
 import math
@@ -24,7 +32,6 @@ import os
 import platform
 import signal
 import struct
-import sys
 import time
 from typing import Any
 

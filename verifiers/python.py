@@ -105,6 +105,7 @@ _HOST_GRACE = (
 )
 _STARTUP_TIMEOUT = 30.0
 _WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_worker.py")
+_INTERPRETER = os.path.realpath(sys.executable)
 _ENV_NAMESPACES = "LANGGAMES_SANDBOX_NAMESPACES"
 _ENV_SECCOMP = "LANGGAMES_SANDBOX_SECCOMP"
 _DEFAULT_POLICY: Literal["default"] = "default"
@@ -364,7 +365,7 @@ def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
         os.path.realpath(p)
         for p in (sys.base_prefix, sys.base_exec_prefix, os.path.dirname(_WORKER_SCRIPT))
     }
-    needed.add(os.path.dirname(os.path.realpath(sys.executable)))
+    needed.add(os.path.dirname(_INTERPRETER))
     hidden = ["/tmp"]  # noqa: S108 - hidden behind the tmpfs above
     for path in sorted(needed):
         parts = path.strip("/").split("/")
@@ -738,7 +739,9 @@ class PythonSandbox:
         # -s -S: no site-packages (snippets get the standard library only); the environment is
         # ours entirely (env below), so -E is not needed and PYTHONHASHSEED=0 makes set and dict
         # iteration orders the same in every worker.
-        python = [sys.executable, "-s", "-S", "-B", "-X", "utf8", _WORKER_SCRIPT]
+        # The real interpreter, not a virtualenv's symlink to it: the venv may live where the
+        # namespace hides (e.g. a checkout under /tmp), and workers use the stdlib only (-s -S).
+        python = [_INTERPRETER, "-s", "-S", "-B", "-X", "utf8", _WORKER_SCRIPT]
         if use_namespaces:
             prefix = _bwrap_command(shutil.which("bwrap") or "bwrap", os.geteuid() == 0)
         else:
