@@ -552,3 +552,28 @@ def test_snippets_see_the_standard_library_not_our_modules(sandbox):
     # langgames/verifiers holds math.py (the SymPy verifier): it must not shadow the stdlib.
     code = "import math, sys\nprint(math.sqrt(16), any('verifiers' in p for p in sys.path))"
     assert sandbox.run(code).stdout == "4.0 False\n"
+
+
+def test_a_memory_error_stays_a_resource_limit_even_if_teardown_meets_the_deadline():
+    from langgames.verifiers.python import _interpret
+
+    nonce = "n0"
+    reply = {
+        "frames": [
+            {"k": "start", "n": nonce},
+            {
+                "k": "end",
+                "n": nonce,
+                "status": "resource_limit",
+                "error": "MemoryError",
+                "exit_code": 1,
+            },
+        ],
+        "timed_out": True,  # killed while freeing memory after the MemoryError
+        "signal": 9,
+        "exit_code": None,
+    }
+    outcome = _interpret(reply, nonce, 0)
+    assert outcome.status is RunStatus.RESOURCE_LIMIT
+    reply["frames"][1]["status"] = "ok"
+    assert _interpret(reply, nonce, 0).status is RunStatus.TIMEOUT  # a program must also end

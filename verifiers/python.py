@@ -1163,6 +1163,11 @@ def _interpret(reply: dict[str, Any], nonce: str, n_cases: int) -> _Outcome:
     exit_code = reply.get("exit_code")
     error: str | None
     abnormal = _termination(reply, cpu_limit=float(reply.get("cpu_limit", math.inf)))
+    if end is not None and end.get("status") == RunStatus.RESOURCE_LIMIT.value:
+        # The harness saw the limit first (e.g. MemoryError); a kill during the teardown that
+        # follows (freeing hundreds of MB can outlast the deadline on a busy machine) is its
+        # consequence, not its cause.
+        abnormal = None
     if abnormal is not None:
         status, error = abnormal
         exit_code = None if reply.get("signal") is not None else exit_code
