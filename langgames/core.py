@@ -46,7 +46,7 @@ import functools
 import inspect
 import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, SupportsFloat
 
@@ -76,6 +76,9 @@ EVAL_SEEDS = range(1_000_000_000, 1_001_000_000)
 
 #: Longest action, in characters, that a game will try to read. Longer actions are `unparseable`.
 MAX_ACTION_LENGTH = MAX_TEXT_LENGTH
+
+#: A fixed policy for one role: ``policy(observation, info, game) -> action``.
+Opponent = Callable[[str, Mapping[str, Any], "LanguageGame"], str]
 
 
 class ParseError(Exception):
@@ -195,10 +198,18 @@ class LanguageGame(gym.Env[str, str]):
         difficulty: one of ``game_info.difficulty_levels`` (default: ``default_difficulty``).
         max_turns: limit on moves per episode (default ``game_info.max_turns``).
         render_mode: ``"ansi"`` (``render()`` returns the transcript) or ``"human"`` (prints it).
+        opponents: fixed policies for some roles, ``{role: policy(observation, info, game)}``.
+            The env plays those roles itself, so the caller sees only the other roles' turns:
+            each ``step`` is the caller's move followed by every opponent move up to the caller's
+            next turn. ``reward`` is then everything the caller's roles earned in that span,
+            ``info["rewards"]`` sums every role's rewards over it, ``info["verdict"]`` judges the
+            caller's move and ``info["opponent_moves"]`` lists the others.
     """
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 1}
     game_info: ClassVar[GameInfo]
+    #: The keyword arguments this game was built with (so tools can build it again).
+    init_kwargs: dict[str, Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -211,6 +222,7 @@ class LanguageGame(gym.Env[str, str]):
             # checked once, by the most derived class.
             if type(self).__init__ is checked_init:
                 _check_init_kwargs(type(self), signature, kw)
+                self.init_kwargs = dict(kw)  # how to build this game again (the kit does)
             init(self, *args, **kw)
 
         cls.__init__ = checked_init  # type: ignore[method-assign]
@@ -221,8 +233,10 @@ class LanguageGame(gym.Env[str, str]):
         difficulty: int | None = None,
         max_turns: int | None = None,
         render_mode: str | None = None,
+        opponents: Mapping[str, Opponent] | None = None,
     ) -> None:
         info = self.game_info
+        self._opponents = self._check_opponents(opponents)
         self._base_difficulty = self._check_difficulty(
             info.default_difficulty if difficulty is None else difficulty
         )
@@ -304,6 +318,16 @@ class LanguageGame(gym.Env[str, str]):
         """The seed of the current instance (``info["seed"]``)."""
         return self._instance_seed
 
+    def max_return(self, role: str) -> float:
+        """The episode return of ``role`` under optimal play (override when it depends on
+        arguments, e.g. the number of solvers)."""
+        return self.game_info.max_return
+
+    @property
+    def learner_roles(self) -> tuple[str, ...]:
+        """The roles the caller plays: every role without a fixed opponent."""
+        return tuple(r for r in self.game_info.roles if r not in self._opponents)
+
     def reference_action(self) -> str:
         """The reference solver's move for the role to act now (earns the maximum reward)."""
         self._require_running("reference_action")
@@ -345,9 +369,54 @@ class LanguageGame(gym.Env[str, str]):
         obs = self._observation()
         self._first_obs, self._first_role = obs, self._role
         self._episode_log = []
-        return obs, self._info(None, {}, None)
+        info = self._info(None, {}, None)
+        if self._role in self._opponents:
+            obs, _, terminated, truncated, info = self._play_opponents(obs, info, 0.0, False, False)
+            if terminated or truncated:
+                raise LangGamesError(
+                    f"{self.game_info.name}: the opponents {sorted(self._opponents)} ended the "
+                    "episode before any other role acted; leave at least one acting role to the "
+                    "caller"
+                )
+        return obs, info
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self._advance(action)
+        if not self._opponents:
+            return obs, reward, terminated, truncated, info
+        mine = sum(v for r, v in info["rewards"].items() if r not in self._opponents)
+        return self._play_opponents(obs, info, mine, terminated, truncated)
+
+    def _play_opponents(
+        self, obs: str, info: dict[str, Any], reward: float, terminated: bool, truncated: bool
+    ) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """Play opponent moves until a caller's role must act; fold their rewards in.
+
+        The returned info describes the latest state, with the caller's own ``verdict`` and
+        ``actor`` (``None`` after ``reset``) and every role's rewards summed over the span.
+        """
+        own = {"verdict": info["verdict"], "actor": info["actor"]}
+        rewards = dict(info["rewards"])
+        moves: list[dict[str, Any]] = []
+        while not (terminated or truncated) and self._role in self._opponents:
+            role = self._role
+            action = _as_text(self._opponents[role](obs, info, self))
+            obs, _, terminated, truncated, info = self._advance(action)
+            moves.append({"role": role, "action": action, "verdict": info["verdict"]})
+            for r, value in info["rewards"].items():
+                rewards[r] = rewards.get(r, 0.0) + value
+                if r not in self._opponents:
+                    reward += value
+        return (
+            obs,
+            reward,
+            terminated,
+            truncated,
+            {**info, **own, "rewards": rewards, "opponent_moves": moves},
+        )
+
+    def _advance(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
+        """One move by the role to act now (opponents included)."""
         self._require_running("step")
         role = self._role
         assert role is not None
@@ -441,6 +510,33 @@ class LanguageGame(gym.Env[str, str]):
             if candidates is not None:
                 info["candidate_actions"] = candidates
         return info
+
+    def _check_opponents(self, opponents: Mapping[str, Opponent] | None) -> dict[str, Opponent]:
+        if not opponents:
+            return {}
+        roles = self.game_info.roles
+        if not isinstance(opponents, Mapping):
+            raise InvalidArgument(
+                f"opponents must map role names to policies, e.g. {{{roles[-1]!r}: policy}} "
+                f"(got {type(opponents).__name__})"
+            )
+        for role, policy in opponents.items():
+            if role not in roles:
+                raise InvalidArgument(
+                    f"{self.game_info.name} has no role {role!r}.{did_you_mean(str(role), roles)} "
+                    f"Its roles are: {', '.join(roles)}."
+                )
+            if not callable(policy):
+                raise InvalidArgument(
+                    f"opponents[{role!r}] must be callable as policy(observation, info, game) "
+                    f"-> str (got {type(policy).__name__})"
+                )
+        if set(opponents) >= set(roles):
+            raise InvalidArgument(
+                f"opponents cover every role of {self.game_info.name} ({', '.join(roles)}); "
+                "leave at least one role for the caller to play"
+            )
+        return dict(opponents)
 
     def _check_difficulty(self, value: Any) -> int:
         levels = self.game_info.difficulty_levels

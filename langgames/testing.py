@@ -10,7 +10,8 @@ The checks (each reported by name in `CheckReport`):
 - ``gymnasium_check_env``: Gymnasium's own ``check_env`` passes with no warning.
 - ``declared_metadata``: the registered id matches the game's `GameInfo`; spaces are text spaces.
 - ``reference_earns_maximum``: at every difficulty, the reference solver's episode return equals
-  ``max_return`` for each role in ``GameInfo.optimal_roles``, and the episode terminates.
+  ``env.max_return(role)`` for each role in ``GameInfo.optimal_roles``, and the episode
+  terminates.
 - ``random_policy``: random text plays whole episodes without error, inside ``max_turns``.
 - ``hostile_actions``: for every role, each action of `HOSTILE_ACTIONS` (empty, megabytes, binary,
   lone surrogates, injection strings, forged verdicts...) returns within ``step_timeout`` seconds,
@@ -229,8 +230,8 @@ def _factory(
         kwargs = dict(game.spec.kwargs)
         game_id = game.spec.id
         return (lambda: make_game(game_id, **kwargs)), game_id, kwargs
-    cls, difficulty = type(game), game.difficulty
-    return (lambda: cls(difficulty=difficulty)), None, {"difficulty": difficulty}
+    cls, init_kwargs = type(game), dict(getattr(game, "init_kwargs", {}))
+    return (lambda: cls(**init_kwargs)), None, init_kwargs
 
 
 class _Checker:
@@ -308,11 +309,10 @@ class _Checker:
                             f"{step.info['verdict']['reason']}"
                         )
                 for role in self.info.optimal_roles:
-                    got = ep.returns.get(role, 0.0)
-                    if not math.isclose(got, self.info.max_return, abs_tol=1e-9):
+                    got, best = ep.returns.get(role, 0.0), self.env.max_return(role)
+                    if not math.isclose(got, best, abs_tol=1e-9):
                         problems.append(
-                            f"{where}: role {role!r} returned {got}, expected max_return "
-                            f"{self.info.max_return}"
+                            f"{where}: role {role!r} returned {got}, expected max_return {best}"
                         )
         if problems:
             raise ConformanceError("; ".join(problems[:5]))
@@ -336,7 +336,7 @@ class _Checker:
         low = self.info.reward_range[0]
         with tempfile.TemporaryDirectory(prefix="langgames-check-") as tmp:
             marker = os.path.join(tmp, "marker")
-            for role in self.info.roles:
+            for role in self.env.learner_roles:
                 reached = False
                 for name, action in HOSTILE_ACTIONS:
                     if isinstance(action, str):
@@ -367,7 +367,7 @@ class _Checker:
                     if os.path.exists(marker):
                         problems.append(f"{where}: created the marker file")
                         os.unlink(marker)
-                if not reached and role != self.info.roles[0]:
+                if not reached and role != self.env.learner_roles[0]:
                     problems.append(f"role {role!r} never acted when playing the reference")
         if problems:
             raise ConformanceError("; ".join(problems[:8]))

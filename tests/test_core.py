@@ -248,3 +248,53 @@ def test_top_level_api():
     assert "langgames/NumberHunt-v0" in langgames.game_ids()
     assert langgames.Verdict is Verdict
     assert issubclass(langgames.UnknownGame, LookupError)
+
+
+def echo_receiver(observation, info, game):
+    return observation.rsplit(" ", 1)[-1]
+
+
+def test_opponents_play_their_roles_inside_step():
+    env = Relay(opponents={"receiver": echo_receiver})
+    obs, info = env.reset(seed=0)
+    assert info["role"] == "sender" and env.learner_roles == ("sender",)
+    obs, reward, terminated, truncated, info = env.step("apple")
+    assert terminated and info["role"] is None
+    # The sender's delayed reward (given on the receiver's move) reaches the caller.
+    assert reward == 1.0
+    assert info["rewards"] == {"sender": 1.0, "receiver": 1.0}
+    assert info["verdict"]["status"] == "accepted" and info["actor"] == "sender"
+    [move] = info["opponent_moves"]
+    assert move["role"] == "receiver" and move["action"] == "apple"
+    assert move["verdict"]["status"] == "correct"
+
+
+def test_an_opponent_that_moves_first_plays_during_reset():
+    env = Relay(opponents={"sender": lambda obs, info, game: "hello"})
+    obs, info = env.reset(seed=0)
+    assert obs == "[receiver] repeat: hello"
+    assert info["role"] == "receiver" and info["verdict"] is None
+    assert info["opponent_moves"][0]["role"] == "sender"
+    obs, reward, terminated, truncated, info = env.step("hello")
+    assert reward == 1.0 and terminated
+
+
+def test_opponents_are_checked():
+    with pytest.raises(InvalidArgument, match=r"no role 'reciever'.*`receiver`"):
+        Relay(opponents={"reciever": echo_receiver})
+    with pytest.raises(InvalidArgument, match="leave at least one role"):
+        Relay(opponents={"sender": echo_receiver, "receiver": echo_receiver})
+    with pytest.raises(InvalidArgument, match="must be callable"):
+        Relay(opponents={"receiver": "apple"})
+
+
+def test_a_game_with_opponents_passes_the_conformance_kit():
+    from langgames.testing import check_game
+
+    report = check_game(Relay(opponents={"receiver": echo_receiver}), seeds=2, cross_process=False)
+    assert report.passed, str(report)
+    from langgames.testing import HOSTILE_ACTIONS
+
+    # The kit rebuilt the same game (with its opponent): only the sender was probed.
+    hostile = next(r for r in report.results if r.name == "hostile_actions")
+    assert hostile.detail == f"{len(HOSTILE_ACTIONS)} hostile moves"
