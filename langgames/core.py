@@ -118,6 +118,9 @@ class GameInfo:
         reference_roles: roles whose reference policy earns ``max_return``; ``None`` means all. A
             game where optimal play of one role depends on others (e.g. a proposer rewarded for
             problems that solvers find hard) lists only the roles it can guarantee.
+        stateful: episodes change a memory that later episodes read (e.g. a library of problems
+            that grows). Seeded determinism is then checked between *fresh* envs only, since a
+            reused env has, by design, learnt from its earlier episodes.
     """
 
     name: str
@@ -133,6 +136,7 @@ class GameInfo:
     default_difficulty: int = 1
     tags: tuple[str, ...] = ()
     reference_roles: tuple[str, ...] | None = None
+    stateful: bool = False
 
     def __post_init__(self) -> None:
         if not self.roles:

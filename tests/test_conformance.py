@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -121,3 +122,19 @@ def test_a_game_whose_format_error_is_not_the_minimum_reward_is_caught():
             return Move(verdict, {role: 0.0}, next_role=role)
 
     assert "hostile_actions" in failed(GentleOnGarbage())
+
+
+def test_a_stateful_game_is_compared_between_fresh_envs_only():
+    class Remembers(Honest):
+        """Shows how many episodes this env has played: a memory, declared as such."""
+
+        def _setup(self):
+            self.played = getattr(self, "played", 0) + 1
+            return super()._setup()
+
+        def _prompt(self, role):
+            return f"Game {self.played}. " + super()._prompt(role)
+
+    assert "seeded_determinism" in failed(Remembers())
+    Remembers.game_info = dataclasses.replace(Honest.game_info, stateful=True)
+    assert failed(Remembers()) == set()
