@@ -126,11 +126,14 @@ def test_a_game_whose_format_error_is_not_the_minimum_reward_is_caught():
 
 def test_a_stateful_game_is_compared_between_fresh_envs_only():
     class Remembers(Honest):
-        """Shows how many episodes this env has played: a memory, declared as such."""
+        """Shows how many episodes this env has finished: a memory, declared as such."""
 
-        def _setup(self):
-            self.played = getattr(self, "played", 0) + 1
-            return super()._setup()
+        played = 0
+
+        def _play(self, role, action):
+            move = super()._play(role, action)
+            self.played += 1
+            return move
 
         def _prompt(self, role):
             return f"Game {self.played}. " + super()._prompt(role)
