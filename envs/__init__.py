@@ -9,3 +9,6 @@ from langgames.registry import register
 register("langgames/NumberHunt-v0", "langgames.envs.number_hunt:NumberHunt")
 register("langgames/BaseConvert-v0", "langgames.envs.base_convert:BaseConvert")
 register("langgames/WriteFunction-v0", "langgames.envs.write_function:WriteFunction")
+register("langgames/FractionArith-v0", "langgames.envs.fraction_arith:FractionArith")
+register("langgames/Algebra-v0", "langgames.envs.algebra:Algebra")
+register("langgames/Calculus-v0", "langgames.envs.calculus:Calculus")

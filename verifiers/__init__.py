@@ -4,6 +4,8 @@
 - `PythonSandbox`: isolated execution of untrusted Python (see ``langgames.verifiers.python``).
 - `check_subset` / `SubsetPolicy`: a declared Python subset checked before a program runs
   (see ``langgames.verifiers.pysubset``).
+- `parse_math` / `verify_math` / `extract_answer`: safe reading of math answers and SymPy
+  equivalence checks with deadlines (see ``langgames.verifiers.math``).
 
 Heavy verifiers load lazily: importing this package costs almost nothing and starts no process.
 """
@@ -24,6 +26,9 @@ _LAZY = {
     "isolation_report": "langgames.verifiers.python",
     "SubsetPolicy": "langgames.verifiers.pysubset",
     "check_subset": "langgames.verifiers.pysubset",
+    "parse_math": "langgames.verifiers.math",
+    "verify_math": "langgames.verifiers.math",
+    "extract_answer": "langgames.verifiers.math",
 }
 
 __all__ = ["FAILURE_STATUSES", "TIMING_KEYS", "Status", "Verdict", *_LAZY]
