@@ -30,6 +30,7 @@ examples:
   langgames play NumberHunt-v0 --seed 3   play in the terminal, seeing what a model sees
   langgames demo --episodes 2             play every game with its reference solver
   langgames doctor                        which isolation layers this machine provides
+  langgames new PrimeFactors --verifier math   scaffold a game that passes check_game
 """
 
 
@@ -224,6 +225,25 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace, out: IO[str]) -> int:
+    """Scaffold a game module, its registration line and its test."""
+    from pathlib import Path
+
+    from langgames.scaffold import find_root, new_game
+
+    root = Path(args.root) if args.root else find_root()
+    for path in new_game(args.name, args.verifier, root):
+        out.write(f"wrote {path}\n")
+    module = "".join("_" + c.lower() if c.isupper() else c for c in args.name).lstrip("_")
+    out.write(
+        f"\nNext: edit envs/{module}.py, then run\n"
+        f"  python -m pytest tests/test_{module}.py\n"
+        "  LANGGAMES_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py\n"
+        "and read CONTRIBUTING.md.\n"
+    )
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="langgames",
@@ -261,6 +281,21 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("doctor", help="report extras and the sandbox's isolation layers")
     p.set_defaults(func=cmd_doctor)
+
+    p = sub.add_parser("new", help="scaffold a new game that already passes check_game")
+    p.add_argument("name", help="CamelCase game name, e.g. PrimeFactors")
+    p.add_argument(
+        "--verifier",
+        required=True,
+        choices=["python", "math"],
+        help="score with the Python sandbox or the math verifier",
+    )
+    p.add_argument(
+        "--root",
+        default=None,
+        help="the langgames checkout to write into (default: found from the cwd)",
+    )
+    p.set_defaults(func=cmd_new)
     return parser
 
 
