@@ -12,3 +12,5 @@ register("langgames/WriteFunction-v0", "langgames.envs.write_function:WriteFunct
 register("langgames/FractionArith-v0", "langgames.envs.fraction_arith:FractionArith")
 register("langgames/Algebra-v0", "langgames.envs.algebra:Algebra")
 register("langgames/Calculus-v0", "langgames.envs.calculus:Calculus")
+register("langgames/CodeBreaker-v0", "langgames.envs.code_breaker:CodeBreaker")
+register("langgames/BugHunt-v0", "langgames.envs.adversarial_testing:BugHunt")

@@ -332,6 +332,15 @@ class LanguageGame(gym.Env[str, str]):
         """The roles the caller plays: every role without a fixed opponent."""
         return tuple(r for r in self.game_info.roles if r not in self._opponents)
 
+    @property
+    def optimal_roles(self) -> tuple[str, ...]:
+        """Roles whose reference earns `max_return` in *this* configuration (the kit checks them).
+
+        By default: the declared ``GameInfo.optimal_roles`` that the caller plays. Override when
+        it depends on arguments, e.g. a role that can only win against a fixed, flawed opponent.
+        """
+        return tuple(r for r in self.game_info.optimal_roles if r in self.learner_roles)
+
     def reference_action(self) -> str:
         """The reference solver's move for the role to act now (earns the maximum reward)."""
         self._require_running("reference_action")

@@ -10,8 +10,8 @@ The checks (each reported by name in `CheckReport`):
 - ``gymnasium_check_env``: Gymnasium's own ``check_env`` passes with no warning.
 - ``declared_metadata``: the registered id matches the game's `GameInfo`; spaces are text spaces.
 - ``reference_earns_maximum``: at every difficulty, the reference solver's episode return equals
-  ``env.max_return(role)`` for each role in ``GameInfo.optimal_roles``, and the episode
-  terminates.
+  ``env.max_return(role)`` for each role in ``env.optimal_roles`` (by default the declared
+  ``reference_roles`` the caller plays), and the episode terminates.
 - ``random_policy``: random text plays whole episodes without error, inside ``max_turns``.
 - ``hostile_actions``: for every role, each action of `HOSTILE_ACTIONS` (empty, megabytes, binary,
   lone surrogates, injection strings, forged verdicts...) returns within ``step_timeout`` seconds,
@@ -309,7 +309,7 @@ class _Checker:
                             f"{where}: a reference move was judged {status}: "
                             f"{step.info['verdict']['reason']}"
                         )
-                for role in self.info.optimal_roles:
+                for role in self.env.optimal_roles:
                     got, best = ep.returns.get(role, 0.0), self.env.max_return(role)
                     if not math.isclose(got, best, abs_tol=1e-9):
                         problems.append(
