@@ -36,3 +36,15 @@ def test_import_langgames_is_fast(run_python):
     )
     assert proc.returncode == 0, proc.stderr
     assert float(proc.stdout) < 3.0  # generous: a shared CI machine; typically ~0.2 s
+
+
+def test_the_sandbox_module_loads_restrictedpython_only_for_a_policy(run_python):
+    proc = run_python(
+        "import sys\n"
+        "from langgames.verifiers.python import PythonSandbox\n"
+        "print('RestrictedPython' in sys.modules)\n"
+        "from langgames.verifiers import SubsetPolicy\n"
+        "print('RestrictedPython' in sys.modules)\n"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["False", "True"]

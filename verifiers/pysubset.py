@@ -268,8 +268,8 @@ class _SubsetChecker(RestrictingNodeTransformer):
             self.refuse(node, "name", f'"{name}" is not allowed in this Python subset')
 
     def visit_Name(self, node: ast.Name) -> Any:
-        if node.id in ("print", "printed"):  # RestrictedPython rewrites these; we do not
-            return node
+        if node.id in ("print", "printed") and node.id not in self.policy.forbidden_names:
+            return node  # RestrictedPython rewrites these; we do not (unless a policy forbids them)
         self.check_name(node, node.id)
         return node
 

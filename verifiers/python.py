@@ -68,11 +68,13 @@ import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from langgames.errors import InvalidArgument, LangGamesError
 from langgames.verifiers import _sandbox_worker as _w
-from langgames.verifiers.pysubset import SubsetPolicy
+
+if TYPE_CHECKING:  # RestrictedPython loads only when a subset policy is used
+    from langgames.verifiers.pysubset import SubsetPolicy
 from langgames.verifiers.verdict import Status, Verdict
 
 __all__ = [
@@ -347,6 +349,12 @@ def _traversable_by_others(path: str) -> bool:
         return False
 
 
+def _is_policy(obj: object) -> bool:
+    from langgames.verifiers.pysubset import SubsetPolicy
+
+    return isinstance(obj, SubsetPolicy)
+
+
 def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
     """The bubblewrap prefix: every namespace, ``/`` read-only, fresh ``/proc``, ``/dev``, ``/tmp``.
 
@@ -397,7 +405,7 @@ class _WorkerFailed(Exception):
 class _Worker:
     """One worker process and its protocol pipes (owned by the host)."""
 
-    def __init__(self, command: list[str], init: dict[str, Any]) -> None:
+    def __init__(self, command: list[str], init: dict[str, Any], hash_seed: int = 0) -> None:
         self.runs = 0
         self.ready: dict[str, Any] | None = None
         self.broken = False
@@ -410,7 +418,7 @@ class _Worker:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                env={"PYTHONHASHSEED": "0"},
+                env={"PYTHONHASHSEED": str(hash_seed)},
                 start_new_session=True,  # terminal signals (Ctrl-C) go to the host, not the workers
             )
             self._in = self.proc.stdin.fileno()  # type: ignore[union-attr]
@@ -577,6 +585,9 @@ class PythonSandbox:
             environment variable (0/1/auto) sets the default.
         seccomp: the same for the seccomp filter (``LANGGAMES_SANDBOX_SECCOMP``).
         policy: a `SubsetPolicy` every program must pass before it runs (default: none).
+        hash_seed: the ``PYTHONHASHSEED`` of every worker (default 0), so set and dict iteration
+            orders are the same in every run. A second sandbox with another seed tells whether a
+            program's results depend on string hashing (ScholarsCircle's determinism check).
     """
 
     def __init__(
@@ -595,6 +606,7 @@ class PythonSandbox:
         namespaces: bool | None = None,
         seccomp: bool | None = None,
         policy: SubsetPolicy | None = None,
+        hash_seed: int = 0,
     ) -> None:
         if workers is None:
             workers = max(
@@ -624,14 +636,24 @@ class PythonSandbox:
         for name, flag in (("namespaces", namespaces), ("seccomp", seccomp)):
             if flag is not None and not isinstance(flag, bool):
                 raise InvalidArgument(f"{name} must be True, False or None (got {flag!r})")
-        if policy is not None and not isinstance(policy, SubsetPolicy):
+        if policy is not None and not _is_policy(policy):
             raise InvalidArgument(
                 f"policy must be a SubsetPolicy or None (got {type(policy).__name__})"
             )
         self.timeout = _check_timeout(timeout, DEFAULT_TIMEOUT)
         self.workers = workers
         self.recycle_after = recycle_after
+        if (
+            isinstance(hash_seed, bool)
+            or not isinstance(hash_seed, int)
+            or not 0 <= hash_seed <= 4294967295
+        ):
+            raise InvalidArgument(
+                f"hash_seed must be an int from 0 to 4294967295, a PYTHONHASHSEED value "
+                f"(got {hash_seed!r})"
+            )
         self.policy = policy
+        self.hash_seed = hash_seed
         self.tmp_size = tmp_size
         self.limits = {
             "memory": memory_mb * 1024 * 1024,
@@ -737,8 +759,8 @@ class PythonSandbox:
                     "disabled (namespaces=False or LANGGAMES_SANDBOX_NAMESPACES=0)"
                 )
         # -s -S: no site-packages (snippets get the standard library only); the environment is
-        # ours entirely (env below), so -E is not needed and PYTHONHASHSEED=0 makes set and dict
-        # iteration orders the same in every worker.
+        # ours entirely (env below), so -E is not needed and a fixed PYTHONHASHSEED makes set and
+        # dict iteration orders the same in every worker.
         # The real interpreter, not a virtualenv's symlink to it: the venv may live where the
         # namespace hides (e.g. a checkout under /tmp), and workers use the stdlib only (-s -S).
         python = [_INTERPRETER, "-s", "-S", "-B", "-X", "utf8", _WORKER_SCRIPT]
@@ -755,7 +777,7 @@ class PythonSandbox:
         }
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._command, self._init)
+        worker = _Worker(self._command, self._init, self.hash_seed)
         self._all.add(worker)
         return worker
 
@@ -881,7 +903,7 @@ class PythonSandbox:
     def _policy_for(self, policy: SubsetPolicy | Literal["default"] | None) -> SubsetPolicy | None:
         if policy == _DEFAULT_POLICY:
             return self.policy
-        if policy is not None and not isinstance(policy, SubsetPolicy):
+        if policy is not None and not _is_policy(policy):
             raise InvalidArgument(
                 f"policy must be a SubsetPolicy, None, or 'default' (got {type(policy).__name__})"
             )
@@ -1156,6 +1178,10 @@ def _interpret(reply: dict[str, Any], nonce: str, n_cases: int) -> _Outcome:
         return _uniform(RunStatus.VERIFIER_ERROR, failure, n_cases, details)
     case_frames, end, parse_problem = _parse_frames(frames, nonce, n_cases)
     problem = reply.get("tampered") or parse_problem
+    if problem and "results" in (reply.get("exceeded") or []):
+        # The result pipe was cut at its size limit, which leaves a torn last frame: the cause is
+        # the size (`_termination` reports it), not tampering.
+        problem = None
     if problem:
         details["tampered"] = problem
         failure = f"the program tampered with its result channel: {problem}"
