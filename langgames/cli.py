@@ -158,27 +158,22 @@ def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     for spec in list_games():
         env = make_game(spec.id)
         for name, policy in (("reference", reference), ("random", None)):
-            total, steps, start = 0.0, 0, time.perf_counter()
+            totals = dict.fromkeys(spec.info.roles, 0.0)
+            steps, start = 0, time.perf_counter()
             for seed in range(args.seed, args.seed + args.episodes):
                 ep = play_episode(env, policy or RandomText(seed), seed)
-                total += sum(ep.returns.values()) / len(ep.returns)
+                for role, value in ep.returns.items():
+                    totals[role] += value
                 steps += len(ep.steps)
             elapsed = time.perf_counter() - start
-            rows.append(
-                [
-                    spec.id,
-                    name,
-                    f"{total / args.episodes:+.3f}",
-                    str(steps),
-                    f"{steps / elapsed:,.0f}",
-                ]
-            )
+            returns = " ".join(f"{r}={v / args.episodes:+.3f}" for r, v in totals.items())
+            rows.append([spec.id, name, returns, str(steps), f"{steps / elapsed:,.0f}"])
         env.close()
     out.write(
-        "\nSeeded episodes (seeds "
-        f"{args.seed}..{args.seed + args.episodes - 1}), mean return per role:\n"
+        f"\nSeeded episodes (seeds {args.seed}..{args.seed + args.episodes - 1}), mean return "
+        "by role:\n"
     )
-    out.write(_table(rows, ["game", "policy", "mean return", "steps", "steps/s"]) + "\n")
+    out.write(_table(rows, ["game", "policy", "mean return by role", "steps", "steps/s"]) + "\n")
     return status
 
 

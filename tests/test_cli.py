@@ -73,11 +73,17 @@ def test_play_ends_cleanly_on_eof():
 
 
 def test_demo_plays_every_game_with_the_reference():
+    from langgames.registry import make_game
+
     code, text = run("demo", "--episodes", "1")
     assert code == 0
-    rows = [line for line in text.splitlines() if " reference " in line]
-    assert len(rows) == len(json.loads(run("list", "--json")[1]))
-    assert all("+1.000" in row for row in rows)
+    rows = {line.split()[0]: line for line in text.splitlines() if " reference " in line}
+    assert set(rows) == {game["id"] for game in json.loads(run("list", "--json")[1])}
+    for game_id, row in rows.items():
+        game = make_game(game_id)
+        returns = dict(pair.split("=") for pair in row.split() if "=" in pair)
+        for role in game.optimal_roles:  # the roles whose reference is optimal earn the maximum
+            assert float(returns[role]) == pytest.approx(game.max_return(role)), row
 
 
 def test_help_shows_examples(capsys):
