@@ -18,3 +18,7 @@ register("langgames/PredictOutput-v0", "langgames.envs.predict_output:PredictOut
 register("langgames/FindInput-v0", "langgames.envs.find_input:FindInput")
 register("langgames/InduceFunction-v0", "langgames.envs.induce_function:InduceFunction")
 register("langgames/FixBug-v0", "langgames.envs.fix_bug:FixBug")
+register("langgames/Countdown-v0", "langgames.envs.countdown:Countdown")
+register("langgames/Counterexample-v0", "langgames.envs.counterexample:Counterexample")
+register("langgames/SequenceRule-v0", "langgames.envs.sequence_rule:SequenceRule")
+register("langgames/FunctionDiscovery-v0", "langgames.envs.function_discovery:FunctionDiscovery")

@@ -1,0 +1,176 @@
+"""Exact evaluation of a parsed formula at rational points, under size limits.
+
+`evaluate_at` walks a SymPy expression produced by ``langgames.verifiers.math.parse_math`` (never
+``eval``, never SymPy's own evaluation of model text) and computes its value with
+`fractions.Fraction`. It knows a fixed vocabulary: numbers, the given variables, ``+``, ``*``,
+powers, ``n!``, ``\\binom{a}{b}``, ``|x|``, floor and ceiling. Every intermediate value is kept
+below `MAX_BITS` bits, checked *before* a power or factorial is computed, so ``n^(n^n)`` costs
+nothing. SymPy is imported only when the caller already holds a SymPy object.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+__all__ = ["MAX_BITS", "NotExact", "TooLarge", "Undefined", "Unsupported", "evaluate_at"]
+
+#: Largest numerator or denominator, in bits, of any value met while evaluating (~3,000 digits).
+MAX_BITS = 10_000
+_MAX_FACTORIAL = 1_000
+_NAMES = {"Exp1": "e", "Pi": "pi", "ImaginaryUnit": "i", "Infinity": "infinity"}
+
+
+class Unsupported(ValueError):
+    """The formula uses something outside the vocabulary (a function, a constant such as pi)."""
+
+
+class Undefined(ValueError):
+    """The formula has no value at this point (division by zero, factorial of -1, ...)."""
+
+
+class TooLarge(ValueError):
+    """A value met while evaluating exceeds `MAX_BITS` bits."""
+
+
+class NotExact(ValueError):
+    """The value is not rational (a root that is not exact, or an even root of a negative)."""
+
+
+def _bits(value: Fraction) -> int:
+    return max(abs(value.numerator).bit_length(), value.denominator.bit_length())
+
+
+def _checked(value: Fraction) -> Fraction:
+    if _bits(value) > MAX_BITS:
+        raise TooLarge(f"a value exceeds {MAX_BITS:,} bits")
+    return value
+
+
+def _integer(value: Fraction, what: str) -> int:
+    if value.denominator != 1:
+        raise Undefined(f"{what} of the non-integer {value}")
+    return value.numerator
+
+
+def _root(value: int, k: int) -> int | None:
+    """The exact ``k``-th root of ``value >= 0``, or ``None``."""
+    if value < 2:
+        return value
+    guess = round(value ** (1.0 / k)) if value.bit_length() < 1000 else None
+    if guess is None:
+        lo, hi = 0, 1 << (value.bit_length() // k + 1)
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if mid**k <= value:
+                lo = mid
+            else:
+                hi = mid - 1
+        guess = lo
+    for candidate in (guess - 1, guess, guess + 1):
+        if candidate >= 0 and candidate**k == value:
+            return candidate
+    return None
+
+
+def _power(base: Fraction, exponent: Fraction) -> Fraction:
+    p, q = exponent.numerator, exponent.denominator
+    if base == 0:
+        if exponent < 0:
+            raise Undefined("it divides by zero")
+        return Fraction(0) if exponent > 0 else Fraction(1)
+    if q == 1 and abs(base) == 1:
+        return base**p  # (-1)^n stays cheap for any n
+    if _bits(base) * abs(p) > MAX_BITS:
+        raise TooLarge(f"a power exceeds {MAX_BITS:,} bits")
+    if q != 1:
+        if base < 0:  # SymPy's root of a negative number is complex: never a term here
+            raise NotExact(f"a root of the negative number {base} is not a real rational")
+        num, den = _root(base.numerator, q), _root(base.denominator, q)
+        if num is None or den is None:
+            raise NotExact(f"the root of {base} is irrational")
+        base = Fraction(num, den)
+    return _checked(base**p)
+
+
+def _binomial(top: int, k: int) -> Fraction:
+    if k < 0:
+        return Fraction(0)
+    if k > _MAX_FACTORIAL:
+        raise TooLarge(f"binomial coefficients with k above {_MAX_FACTORIAL} are not computed")
+    if top >= 0:
+        return _checked(Fraction(math.comb(top, k)))
+    # C(-m, k) = (-1)^k C(m + k - 1, k)
+    return _checked(Fraction((-1) ** k * math.comb(-top + k - 1, k)))
+
+
+def evaluate_at(expr: Any, values: Mapping[str, Fraction]) -> Fraction:
+    """The exact value of the SymPy expression ``expr`` with each symbol named in ``values``
+    replaced by its value.
+
+    Raises `Unsupported`, `Undefined`, `TooLarge` or `NotExact` (all ``ValueError``) with a
+    reason a player can act on.
+
+    >>> from langgames.verifiers.math import parse_math
+    >>> evaluate_at(parse_math("3*2^n - (-1)^n*n + n!/2"), {"n": Fraction(5)})
+    Fraction(161, 1)
+    >>> evaluate_at(parse_math("n^(n^n)"), {"n": Fraction(9)})
+    Traceback (most recent call last):
+    ...
+    langgames.envs._exact_eval.TooLarge: a power exceeds 10,000 bits
+    """
+    import sympy
+
+    def walk(node: Any) -> Fraction:
+        if isinstance(node, sympy.Rational):  # Integer and Rational
+            return Fraction(int(node.p), int(node.q))
+        if isinstance(node, sympy.Symbol):
+            if node.name not in values:
+                raise Unsupported(f"the formula uses {node.name}, which is not a variable here")
+            return values[node.name]
+        if isinstance(node, sympy.Add):
+            total = Fraction(0)
+            for arg in node.args:
+                total = _checked(total + walk(arg))
+            return total
+        if isinstance(node, sympy.Mul):
+            product = Fraction(1)
+            for arg in node.args:
+                product = _checked(product * walk(arg))
+            return product
+        if isinstance(node, sympy.Pow):
+            base, exponent = node.args
+            e = walk(exponent)
+            if e.denominator > 64:
+                raise NotExact(f"the exponent {e} is not a simple fraction")
+            return _power(walk(base), e)
+        if isinstance(node, sympy.factorial):
+            k = _integer(walk(node.args[0]), "factorial")
+            if k < 0:
+                raise Undefined(f"{k}! is undefined")
+            if k > _MAX_FACTORIAL:
+                raise TooLarge(f"{k}! is too large (factorials above {_MAX_FACTORIAL}!)")
+            return _checked(Fraction(math.factorial(k)))
+        if isinstance(node, sympy.binomial):
+            top = _integer(walk(node.args[0]), "binomial coefficient")
+            k = _integer(walk(node.args[1]), "binomial coefficient")
+            return _binomial(top, k)
+        if isinstance(node, sympy.Abs):
+            return abs(walk(node.args[0]))
+        if isinstance(node, sympy.floor):
+            return Fraction(math.floor(walk(node.args[0])))
+        if isinstance(node, sympy.ceiling):
+            return Fraction(math.ceil(walk(node.args[0])))
+        if node in (sympy.zoo, sympy.nan):
+            raise Undefined("it divides by zero")
+        name = type(node).__name__
+        name = _NAMES.get(name, getattr(node, "name", None) or str(node.func))
+        raise Unsupported(
+            f"{name} is not allowed here: use numbers, {', '.join(sorted(values))}, "
+            "+ - * / ^, parentheses, factorials (k!), binomials (\\binom{a}{b}), |...|, floor "
+            "and ceil"
+        )
+
+    return walk(expr)
