@@ -14,6 +14,18 @@ from langgames.registry import get_spec, list_games, register
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Every game's docstring follows this template (CONTRIBUTING.md), in this order.
+TEMPLATE = [
+    "## Description",
+    "## Roles",
+    "## Observation",
+    "## Action",
+    "## Reward",
+    "## Episode end",
+    "## Arguments",
+    "## Version History",
+]
+
 
 def test_the_table_in_envs_is_the_one_list_of_games():
     table = (ROOT / "envs" / "__init__.py").read_text()
@@ -41,7 +53,8 @@ def test_list_games_returns_declared_specs():
         ):
             assert key in d
         assert spec.summary and spec.info.id == spec.id
-        assert "## Version History" in spec.doc  # the docstring template
+        headings = [line for line in spec.doc.splitlines() if line.startswith("## ")]
+        assert headings == TEMPLATE, f"{spec.id}: docstring headings {headings}"
     deduction = list_games(tag="deduction")
     assert "langgames/NumberHunt-v0" in [s.id for s in deduction]
     assert all("deduction" in s.info.tags for s in deduction) and len(deduction) < len(specs)
