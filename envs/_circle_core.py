@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from langgames.core import ParseError
+from langgames.envs._parsing import FENCE
 from langgames.errors import did_you_mean
 
 __all__ = [
@@ -478,7 +479,6 @@ class Proposal:
 
 
 _FAMILY_LINE = re.compile(r"(?im)^[ \t>*#]*family[ \t]*[:=][ \t]*`?([A-Za-z_-]+)`?[ \t.]*$")
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _KEY = re.compile(r"(?i)^[ \t>*]*(program|input|examples|tests|question|answer)[ \t]*:[ \t]*(.*)$")
 
 _FORMAT_HINT = {
@@ -538,7 +538,7 @@ def parse_proposal(text: str) -> Proposal:
     body = text[last.end() :]
     if family == "math":
         return _parse_math(body)
-    fences = list(_FENCE.finditer(body))
+    fences = list(FENCE.finditer(body))
     if not fences:
         raise ParseError(
             "no program found: after `program:` put the code in a fenced block that starts with "

@@ -10,9 +10,14 @@ import re
 
 from langgames.core import ParseError
 
-__all__ = ["last_line", "parse_int"]
+__all__ = ["FENCE", "MAX_CODE", "extract_code", "last_line", "parse_int"]
 
 _INT = re.compile(r"[+-]?\d{1,40}")
+
+#: A fenced code block, ```` ```python ```` (or ``py``, ``python3``, no language) to ```` ``` ````.
+FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+#: The longest program, in characters, that a code game will run.
+MAX_CODE = 20_000
 
 
 def last_line(text: str, *, what: str) -> str:
@@ -36,3 +41,27 @@ def parse_int(token: str, *, what: str) -> int:
         shown = token if len(token) <= 40 else token[:40] + "..."
         raise ParseError(f"expected {what} as an integer in digits, got {shown!r}")
     return int(token)
+
+
+def extract_code(action: str, entry: str) -> str:
+    """The last fenced Python block of ``action`` that the game will run; it must define ``entry``.
+
+    A reply without a fenced block is read as code only if it contains ``def <entry>``.
+
+    >>> extract_code("Here:\\n```python\\ndef f(x):\\n    return x\\n```", "f")
+    'def f(x):\\n    return x\\n'
+    """
+    blocks = FENCE.findall(action)
+    if blocks:
+        code = blocks[-1]
+    elif f"def {entry}" in action:
+        code = action
+    else:
+        raise ParseError(
+            "no Python code found: put the function in a fenced block starting with ```python"
+        )
+    if len(code) > MAX_CODE:
+        raise ParseError(f"the code is {len(code):,} characters; the limit is {MAX_CODE:,}")
+    if not re.search(rf"(?m)^\s*def\s+{re.escape(entry)}\s*\(", code):
+        raise ParseError(f"the code block does not define `{entry}`; write `def {entry}(...):`")
+    return code

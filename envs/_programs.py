@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import ast
 import operator
-import re
 import textwrap
 import warnings
 from collections.abc import Callable, Iterator, Sequence
@@ -40,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from langgames.core import ParseError
-from langgames.envs._parsing import last_line
+from langgames.envs._parsing import extract_code, last_line
 
 __all__ = [
     "INT",
@@ -1681,8 +1680,6 @@ def format_call(name: str, args: Sequence[Value]) -> str:
 
 # ----------------------------------------------------------------------------- answers
 _MAX_LITERAL = 2_000
-_FENCE = re.compile(r"```(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-MAX_CODE = 20_000
 
 
 def same_value(received: Value, expected: Value) -> bool:
@@ -1765,21 +1762,3 @@ def parse_call_args(text: str, entry: str, n_params: int, example: str) -> tuple
 
 def _clip(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
-
-
-def extract_code(action: str, entry: str) -> str:
-    """The last fenced Python block of ``action`` (or the whole reply if it defines ``entry``)."""
-    blocks = _FENCE.findall(action)
-    if blocks:
-        code = blocks[-1]
-    elif f"def {entry}" in action:
-        code = action
-    else:
-        raise ParseError(
-            "no Python code found: put the function in a fenced block starting with ```python"
-        )
-    if len(code) > MAX_CODE:
-        raise ParseError(f"the code is {len(code):,} characters; the limit is {MAX_CODE:,}")
-    if not re.search(rf"^\s*def\s+{entry}\s*\(", code, re.MULTILINE):
-        raise ParseError(f"the code block does not define `{entry}`; write `def {entry}(...):`")
-    return code

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
-from langgames.envs._parsing import last_line
+from langgames.envs._parsing import extract_code, last_line
 from langgames.envs.write_function import Stage, build_spec
 from langgames.errors import InvalidArgument
 from langgames.verifiers.python import RunStatus, default_sandbox, values_equal
@@ -30,7 +30,6 @@ _N_HIDDEN = 16
 _N_SHOWN = 3
 _N_RANDOM_PROBES = 48  # random inputs in the reference tester's search pool (besides edge cases)
 _N_MUTANTS = 24  # mutants BuggyCoder tries (in one sandbox call) before its fallback bug
-_MAX_CODE = 20_000
 _MAX_INPUT_LINE = 2_000
 _PENALTY = -0.1
 # Lengths 0..MAX_LENGTH: the empty and one-element lists rarer than the others.
@@ -54,7 +53,6 @@ _NAMES = (
     "f",
     "g",
 )
-_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _INPUTS_LINE = re.compile(r"(?i)^(?:inputs?\s*[:=]\s*)?(?P<list>\[.*\])$")
 _INPUTS_START = re.compile(r"(?i)^\W{0,3}inputs?\s*[:=]")
 _LITERAL_CHARS = re.compile(r"[\[\]0-9,\s+-]*")
@@ -98,23 +96,6 @@ def _run_spec(stages: list[Stage], xs: list[int]) -> Any:
     for stage in stages:
         value = stage.apply(value)
     return value
-
-
-def _extract_code(action: str, name: str) -> str:
-    blocks = _FENCE.findall(action)
-    if blocks:
-        code = blocks[-1]
-    elif f"def {name}" in action:
-        code = action
-    else:
-        raise ParseError(
-            "no Python code found: put the function in a fenced block starting with ```python"
-        )
-    if len(code) > _MAX_CODE:
-        raise ParseError(f"the code is {len(code):,} characters; the limit is {_MAX_CODE:,}")
-    if not re.search(rf"(?m)^\s*def\s+{re.escape(name)}\s*\(", code):
-        raise ParseError(f"the code block does not define `{name}`; write `def {name}(xs):`")
-    return code
 
 
 def parse_inputs(action: str) -> list[list[int]]:
@@ -456,7 +437,7 @@ class BugHunt(LanguageGame):
         return 1.0 if self._hidden_passed and not discrepancy else 0.0
 
     def _play_coder(self, action: str) -> Move:
-        code = _extract_code(action, self._name)
+        code = extract_code(action, self._name)
         verdict = default_sandbox().check(code, self._name, self._hidden)
         if verdict.status is Status.VERIFIER_ERROR:
             return Move(verdict, {"coder": 0.0}, next_role=None)

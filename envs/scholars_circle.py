@@ -46,6 +46,7 @@ from langgames.envs._circle_validate import (
     LevelRules,
     Validator,
 )
+from langgames.envs._parsing import FENCE
 from langgames.errors import InvalidArgument, did_you_mean
 from langgames.verifiers.verdict import TIMING_KEYS, Status, Verdict
 
@@ -89,7 +90,6 @@ _FAMILY_TEXT = {
 }
 # `answer:`, `**Answer:**`, `final answer =`, `input:`, `x =`... before the literal.
 _ANSWER_PREFIX = re.compile(r"(?i)^[*_\s]*(?:final\s+)?(?:answer|output|input|x)[*_\s]*[:=][*_\s]*")
-_FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
 _CORRECT_LINE = re.compile(r"(?i)^correct[*_\s]*[:=][*_\s]*(yes|no|true|false)[*_\s.]*$")
 _P_LINE = re.compile(
     r"(?i)^(?:p|p\s*\(\s*correct\s*\)|probability)[*_\s]*[:=][*_\s]*"
@@ -687,7 +687,7 @@ class ScholarsCircle(LanguageGame):
         )
 
     def _judge_program(self, action: str, entry: Entry) -> Verdict:
-        blocks = _FENCE.findall(action)
+        blocks = FENCE.findall(action)
         if blocks:
             code = blocks[-1]
         elif "def f" in action:

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, LanguageGame, Move
+from langgames.envs._parsing import extract_code
 
 __all__ = ["Stage", "WriteFunction", "build_spec"]
 
-_FENCE = re.compile(r"```(?:python|py)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
-_MAX_CODE = 20_000
 _N_HIDDEN = 16
 _N_SHOWN = 3
 
@@ -391,7 +389,7 @@ class WriteFunction(LanguageGame):
         )
 
     def _play(self, role: str, action: str) -> Move:
-        code = _extract_code(action)
+        code = extract_code(action, "solve")
         from langgames.verifiers.python import default_sandbox
 
         verdict = default_sandbox().check(code, "solve", self._hidden)
@@ -402,20 +400,3 @@ class WriteFunction(LanguageGame):
         body.append("return result" if self._stages[-1].reduces else "return xs")
         lines = "\n".join("    " + line for line in body)
         return f"```python\ndef solve(xs):\n{lines}\n```"
-
-
-def _extract_code(action: str) -> str:
-    blocks = _FENCE.findall(action)
-    if blocks:
-        code = blocks[-1]
-    elif "def solve" in action:
-        code = action
-    else:
-        raise ParseError(
-            "no Python code found: put the function in a fenced block starting with ```python"
-        )
-    if len(code) > _MAX_CODE:
-        raise ParseError(f"the code is {len(code):,} characters; the limit is {_MAX_CODE:,}")
-    if "def solve" not in code:
-        raise ParseError("the code block does not define `solve`; write `def solve(xs):`")
-    return code
