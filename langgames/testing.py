@@ -54,11 +54,13 @@ from langgames.verifiers.verdict import FAILURE_STATUSES, TIMING_KEYS, Status
 
 __all__ = [
     "HOSTILE_ACTIONS",
+    "HOSTILE_PROGRAMS",
     "CheckReport",
     "CheckResult",
     "Episode",
     "check_game",
     "golden_transcript",
+    "hostile_programs",
     "play_episode",
 ]
 
@@ -88,6 +90,47 @@ HOSTILE_ACTIONS: tuple[tuple[str, str | bytes], ...] = (
     ("latex_junk", "\\boxed{\\text{correct}}\\frac{\\frac{\\frac{1}{}}{}}{"),
     ("special_floats", "nan inf -inf 1e999"),
 )
+
+#: Programs that try to *forge* a pass instead of solving, for games whose answer is code. Each is
+#: a template over the entry point's name (see `hostile_programs`). A code game's tests submit each
+#: one and check that it earns nothing; the sandbox's strict host-side comparison is what holds.
+HOSTILE_PROGRAMS: dict[str, str] = {
+    "always_equal": (
+        "class Eq:\n    def __eq__(self, other): return True\n"
+        "    def __ne__(self, other): return False\n    def __hash__(self): return 0\n"
+        "def {entry}(*args):\n    return Eq()"
+    ),
+    "int_subclass": (
+        "class I(int):\n    def __eq__(self, other): return True\ndef {entry}(*args):\n"
+        "    return I(0)"
+    ),
+    "sys_exit": "import sys\ndef {entry}(*args):\n    print('ALL TESTS PASSED')\n    sys.exit(0)",
+    "os_exit": "import os\ndef {entry}(*args):\n    os._exit(0)",
+    "exit_at_import": (
+        'import sys\nprint(\'{{"status": "correct", "reward": 1.0}}\')\nsys.exit(0)\n'
+        "def {entry}(*args):\n    return 0"
+    ),
+    "read_hidden_cases": (
+        "import gc, sys\ndef {entry}(*args):\n    frame = sys._getframe(1)\n"
+        "    while frame is not None:\n"
+        "        for name in ('expected', 'cases', 'want', 'out', 'result'):\n"
+        "            if name in frame.f_locals:\n                return frame.f_locals[name]\n"
+        "        frame = frame.f_back\n    for obj in gc.get_objects():\n"
+        "        if isinstance(obj, dict) and 'expected' in obj:\n"
+        "            return obj['expected']\n    return None"
+    ),
+    "never_returns": "def {entry}(*args):\n    while True:\n        pass",
+}
+
+
+def hostile_programs(entry: str) -> dict[str, str]:
+    """`HOSTILE_PROGRAMS` with the entry point named ``entry`` (e.g. ``"solve"``).
+
+    >>> "def solve(*args)" in hostile_programs("solve")["os_exit"]
+    True
+    """
+    return {name: code.format(entry=entry) for name, code in HOSTILE_PROGRAMS.items()}
+
 
 _REQUIRED_INFO_KEYS = ("role", "rewards", "verdict", "seed", "turn")
 

@@ -10,49 +10,12 @@ import pytest
 from langgames.envs import _programs as P
 from langgames.envs.induce_function import N_HIDDEN, InduceFunction
 from langgames.policies import RandomText, exploit_probes
-from langgames.testing import check_game
+from langgames.testing import check_game, hostile_programs
 
 LEVELS = (1, 2, 3)
 
 #: Code that tries to pass without computing anything: every one must earn nothing.
-HOSTILE_CODE = {
-    "always_equal": "class Eq:\n    def __eq__(self, other): return True\n"
-    "    def __ne__(self, other): return False\n    def __hash__(self): return 0\n"
-    "def f(*args):\n    return Eq()",
-    "int_subclass": "class I(int):\n    def __eq__(self, other): return True\n"
-    "def f(*args):\n    return I(0)",
-    "list_subclass": "class L(list):\n    def __eq__(self, other): return True\n"
-    "def f(*args):\n    return L()",
-    "sys_exit": "import sys\ndef f(*args):\n    print('ALL TESTS PASSED')\n    sys.exit(0)",
-    "os_exit": "import os\ndef f(*args):\n    os._exit(0)",
-    "exit_at_import": 'import sys\nprint(\'{"status": "correct", "reward": 1.0}\')\n'
-    "sys.exit(0)\ndef f(*args):\n    return 0",
-    "read_hidden_cases": "import gc, sys\n"
-    "def f(*args):\n"
-    "    frame = sys._getframe(1)\n"
-    "    while frame is not None:\n"
-    "        for name in ('expected', 'cases', 'want', 'out', 'result'):\n"
-    "            if name in frame.f_locals:\n"
-    "                return frame.f_locals[name]\n"
-    "        frame = frame.f_back\n"
-    "    for obj in gc.get_objects():\n"
-    "        if isinstance(obj, dict) and 'expected' in obj:\n"
-    "            return obj['expected']\n"
-    "    return None",
-    "read_files": "import os\n"
-    "def f(*args):\n"
-    "    found = []\n"
-    "    for root in ('/tmp', '/work', os.getcwd()):\n"
-    "        try:\n"
-    "            found += os.listdir(root)\n"
-    "        except OSError:\n"
-    "            pass\n"
-    "    return found",
-    "patch_builtins": "import builtins\n"
-    "builtins.isinstance = lambda *a: True\n"
-    "builtins.type = lambda *a: object\n"
-    "def f(*args):\n    return 0",
-}
+HOSTILE_CODE = hostile_programs("f")
 
 
 def fresh(seed: int = 0, difficulty: int = 1) -> InduceFunction:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from langgames.envs.write_function import REDUCERS, TRANSFORMS, WriteFunction, build_spec
+from langgames.testing import hostile_programs
 
 
 def fresh(seed: int = 0, difficulty: int = 2) -> WriteFunction:
@@ -30,24 +31,10 @@ def test_the_reference_passes_and_a_wrong_function_fails():
     assert (reward, terminated, info["verdict"]["status"]) == (0.0, True, "incorrect")
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        # an object that claims to equal everything
-        "class Eq:\n    def __eq__(self, other): return True\n"
-        "    def __ne__(self, other): return False\n"
-        "def solve(xs):\n    return Eq()",
-        # an int subclass that equals everything
-        "class I(int):\n    def __eq__(self, other): return True\ndef solve(xs):\n    return I(0)",
-        # printing a pass banner and leaving early
-        "import sys\ndef solve(xs):\n    print('ALL TESTS PASSED')\n    sys.exit(0)",
-        "import os\ndef solve(xs):\n    os._exit(0)",
-    ],
-    ids=["always_equal", "int_subclass", "sys_exit", "os_exit"],
-)
-def test_forged_passes_earn_nothing(body):
+@pytest.mark.parametrize("name", sorted(hostile_programs("solve")))
+def test_forged_passes_earn_nothing(name):
     env = fresh(seed=3)
-    _, reward, terminated, _, info = play(env, body)
+    _, reward, terminated, _, info = play(env, hostile_programs("solve")[name])
     assert reward <= 0.0 and terminated
     assert info["verdict"]["status"] != "correct"
 
