@@ -12,6 +12,7 @@ transformers, stable-baselines3, PettingZoo, Ray, plotting library or SymPy.
 
 from __future__ import annotations
 
+from langgames import curriculum as _curriculum  # noqa: F401  (Curriculum-v0; not a game)
 from langgames import envs as _envs  # noqa: F401  (registers every game)
 from langgames.core import EVAL_SEEDS, TRAIN_SEEDS, GameInfo, LanguageGame, Move, ParseError
 from langgames.errors import (

@@ -30,6 +30,8 @@ examples:
   langgames play NumberHunt-v0 --seed 3   play in the terminal, seeing what a model sees
   langgames demo --episodes 2             play every game with its reference solver
   langgames doctor                        which isolation layers this machine provides
+  langgames audit --workers 2             measure every game and write its card
+  langgames bench --suite core --policy reference,random --out bench-out   a leaderboard
   langgames new PrimeFactors --verifier math   scaffold a game that passes check_game
 """
 
@@ -239,6 +241,68 @@ def cmd_new(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
+    """Measure games' coverage and reliability and write their cards; 1 if any is flagged."""
+    from langgames.audit import audit_games, write_card
+
+    def report(card: dict[str, Any]) -> None:
+        where = write_card(card, args.out) if not args.dry_run else "(not written)"
+        flags = "; ".join(card["flags"]) or "-"
+        out.write(f"{card['id']:34} grade {card['grade']}  {card['seconds']:6.1f}s  {where}\n")
+        if card["flagged"]:
+            out.write(f"  FLAGGED: {flags}\n")
+        out.flush()
+
+    cards = audit_games(
+        args.ids or None,
+        episodes=args.episodes,
+        workers=args.workers,
+        cross_process=not args.no_cross_process,
+        on_card=report,
+    )
+    flagged = [c["id"] for c in cards if c["flagged"]]
+    out.write(f"\n{len(cards)} games audited, {len(flagged)} flagged{': ' if flagged else ''}")
+    out.write(", ".join(flagged) + "\n")
+    return 1 if flagged else 0
+
+
+def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
+    """Run a benchmark suite and print the leaderboard, or compare two results files."""
+    from langgames.bench import compare, leaderboard_table, run_bench
+
+    if args.compare:
+        compare(args.compare[0], args.compare[1], out=out)
+        return 0
+    if not args.suite:
+        out.write("langgames bench needs --suite NAME (or --compare A B); see --help\n")
+        return 2
+    result = run_bench(
+        args.suite,
+        args.policy,
+        episodes=args.episodes,
+        workers=args.workers,
+        out=args.out,
+        seed=args.seed,
+        executor=args.executor,
+        ray_address=args.ray_address,
+        include_flagged=args.include_flagged,
+        games=args.games.split(",") if args.games else None,
+        max_new_tokens=args.max_new_tokens,
+        temperature=args.temperature,
+        progress=not args.quiet,
+        plots=not args.no_plots,
+    )
+    res = result.results
+    out.write(f"Suite {res['suite']}: {len(res['games'])} games, {res['seconds']:.1f} s\n\n")
+    out.write(leaderboard_table(res) + "\n\n")
+    for e in res["excluded"]:
+        out.write(f"excluded {e['game']}: {e['reason']}\n")
+    for note in result.notes:
+        out.write(note + "\n")
+    out.write(f"Report: {result.out / 'report.md'} (results.json, episodes.jsonl beside it)\n")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="langgames",
@@ -291,6 +355,54 @@ def _parser() -> argparse.ArgumentParser:
         help="the langgames checkout to write into (default: found from the cwd)",
     )
     p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser(
+        "audit",
+        help="measure games' coverage and reliability and write their cards",
+        description="Example: langgames audit NumberHunt-v0 --episodes 20",
+    )
+    p.add_argument("ids", nargs="*", help="game ids (default: every registered game)")
+    p.add_argument(
+        "--episodes", type=int, default=40, help="seeds per level and per probe (default 40)"
+    )
+    p.add_argument("--workers", type=int, default=1, help="games audited in parallel (default 1)")
+    p.add_argument("--out", default=None, help="card directory (default: langgames/cards)")
+    p.add_argument("--dry-run", action="store_true", help="measure, but write no card")
+    p.add_argument(
+        "--no-cross-process", action="store_true", help="skip the subprocess determinism check"
+    )
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser(
+        "bench",
+        help="run policies over a benchmark suite; write results, report and plots",
+        description=(
+            "Example: langgames bench --suite core --policy reference,random,probes "
+            "--episodes 5 --out bench-out\n"
+            "Compare two runs: langgames bench --compare A/results.json B/results.json"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--suite", help="suite declared in benchmarks/suites.json: core, math, ...")
+    p.add_argument(
+        "--policy",
+        default="reference,random",
+        help="comma-separated: reference, random, probes, a probe name, hf:<dir>, module:callable",
+    )
+    p.add_argument("--episodes", type=int, default=5, help="per game and difficulty (default 5)")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument("--executor", choices=["local", "process", "ray"], default=None)
+    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: local)")
+    p.add_argument("--out", default="bench-out", help="output directory (default bench-out)")
+    p.add_argument("--seed", type=int, default=0, help="offset into each game's eval seeds")
+    p.add_argument("--games", default=None, help="comma-separated subset of the suite's games")
+    p.add_argument("--include-flagged", action="store_true", help="run games with flagged cards")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="hf: policies (default 256)")
+    p.add_argument("--temperature", type=float, default=0.0, help="hf: policies; 0 = greedy")
+    p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="diff two results.json files")
+    p.set_defaults(func=cmd_bench)
     return parser
 
 

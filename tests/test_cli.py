@@ -20,7 +20,11 @@ def test_list_prints_every_game_with_its_metadata():
     code, text = run("list")
     assert code == 0
     assert "langgames/NumberHunt-v0" in text and "langgames/BaseConvert-v0" in text
-    assert "roles" in text.splitlines()[0] and "not audited" in text
+    header = text.splitlines()[0]
+    assert "roles" in header and header.rstrip().endswith("card")
+    # Every registered game has a stored card, and its grade is shown.
+    rows = [line for line in text.splitlines() if line.startswith("langgames/")]
+    assert rows and all(line.rstrip()[-1] in "ABCF" for line in rows)
 
 
 def test_list_json():

@@ -24,5 +24,5 @@ def test_readme_python_block_runs(code, run_python):
 def test_readme_names_the_two_commands_that_ci_runs():
     ci = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text()
     assert "bash .ci/setup && .venv/bin/python -m pytest" in README
-    assert "bash .ci/setup && .venv/bin/langgames demo" in README
+    assert "bash .ci/setup && .venv/bin/langgames bench --suite core" in README
     assert "bash .ci/setup" in ci and ".venv/bin/python -m pytest" in ci

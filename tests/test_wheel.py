@@ -27,7 +27,9 @@ def test_wheel_installs_into_a_fresh_venv_and_makes_a_game(tmp_path):
     assert "langgames/envs/__init__.py" in names
     assert "langgames/verifiers/verdict.py" in names
     assert "langgames/py.typed" in names
-    assert not any(n.startswith(("envs/", "verifiers/", "tests/")) for n in names)
+    assert "langgames/benchmarks/suites.json" in names
+    assert any(n.startswith("langgames/cards/") and n.endswith(".json") for n in names)
+    assert not any(n.startswith(("envs/", "verifiers/", "tests/", "benchmarks/")) for n in names)
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
@@ -46,6 +48,9 @@ def test_wheel_installs_into_a_fresh_venv_and_makes_a_game(tmp_path):
         "obs, info = env.reset(seed=0)\n"
         "obs, r, term, trunc, info = env.step(env.unwrapped.reference_action())\n"
         "print(r, info['verdict']['status'])\n"
+        "from langgames.bench import load_suites\n"
+        "assert {'core', 'math', 'code', 'selfplay'} <= set(load_suites())\n"
+        "assert langgames.get_spec('langgames/NumberHunt-v0').card is not None\n"
         "import importlib.util\n"
         "print(importlib.util.find_spec('envs'), importlib.util.find_spec('verifiers'))\n"
     )

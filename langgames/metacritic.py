@@ -1,0 +1,204 @@
+"""The meta-critic: chooses which game to play next from measured learning progress and reliability.
+
+`MetaCritic` keeps, for every game ``g`` it may choose, three running statistics of the episode
+scores ``x`` it is told about (`MetaCritic.update`), each an exponential moving average::
+
+    fast_g  <- fast_g + max(a_f, 1/n) * (x - fast_g)             (a_f = fast, default 0.2)
+    slow_g  <- slow_g + max(a_s, 1/n) * (x - slow_g)             (a_s = slow, default 0.02)
+    var_g   <- var_g  + max(a_s, 1/n) * ((x - slow_g)^2 - var_g) (noise around the slow average)
+
+where ``n`` is the number of scores seen on ``g`` so far, this one included (so early on each
+average is the plain mean, and neither starts biased towards the first score).
+
+Learning progress is the gap between the fast and the slow average, minus what noise alone would
+produce (a stationary score of standard deviation ``sigma`` moves the fast average by about
+``sigma * sqrt(a_f / (2 - a_f))``)::
+
+    LP_g = max(0, |fast_g - slow_g| - kappa * sqrt(var_g * a_f / (2 - a_f)))    (kappa = 1)
+
+Regress or improve, both count (forgetting is worth revisiting). The sampling weights are::
+
+    q_g = (LP_g + delta) * (collapse_penalty if collapsed_g else 1)     (delta = 1e-3)
+    p_g = epsilon / G + (1 - epsilon) * q_g / sum(q)                    (epsilon = 0.2)
+
+over the ``G`` games kept, after each has been played ``warmup`` times (until then `sample` picks
+uniformly among the games below ``warmup``). ``collapsed_g`` is the latest ``collapsed`` flag
+passed to `update` (e.g. from `langgames.wrappers.CoverageMonitor`'s ``info["coverage"]``): a
+game on which the policy's outputs collapsed is down-weighted, never dropped. A game whose card
+(`langgames.registry.get_spec(id).card`, or the ``cards`` argument) says ``"flagged": true`` is
+dropped at construction: its reward cannot be trusted, so progress on it is not progress.
+Randomness comes only from the critic's own ``numpy.random.Generator``.
+
+>>> critic = MetaCritic(["langgames/BaseConvert-v0", "langgames/Countdown-v0"], seed=0)
+>>> game = critic.sample()
+>>> critic.update(game, 1.0)
+>>> round(sum(critic.weights().values()), 6)
+1.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from langgames.errors import InvalidArgument, UnknownGame, did_you_mean
+
+__all__ = ["MetaCritic"]
+
+
+@dataclass
+class _Stats:
+    visits: int = 0
+    fast: float = 0.0
+    slow: float = 0.0
+    var: float = 0.0
+    collapsed: bool = False
+    last: float = 0.0
+
+
+class MetaCritic:
+    """Samples games in proportion to noise-aware learning progress (see the module docstring).
+
+    Args:
+        game_ids: the games to choose from (registered ids, or any names ``cards`` covers).
+        seed: seed of the critic's own generator.
+        cards: measured cards by id; default: the registry's stored card of each id (``None`` for
+            an unregistered name, which is then kept as "not audited").
+        drop_flagged: leave out games whose card is flagged (default True).
+        epsilon: exploration floor, the share of samples spread uniformly.
+        fast, slow: the two moving-average rates (``0 < slow < fast <= 1``).
+        kappa: how many noise standard deviations of the fast average are discounted.
+        warmup: plays of each game before progress decides.
+        collapse_penalty: weight multiplier of a game whose coverage collapsed.
+    """
+
+    def __init__(
+        self,
+        game_ids: Iterable[str],
+        *,
+        seed: int | None = None,
+        cards: Mapping[str, Mapping[str, Any] | None] | None = None,
+        drop_flagged: bool = True,
+        epsilon: float = 0.2,
+        fast: float = 0.2,
+        slow: float = 0.02,
+        kappa: float = 1.0,
+        warmup: int = 3,
+        collapse_penalty: float = 0.2,
+    ) -> None:
+        ids = list(dict.fromkeys(game_ids))
+        if not ids:
+            raise InvalidArgument("MetaCritic needs at least one game id (got none)")
+        if not 0 < slow < fast <= 1:
+            raise InvalidArgument(f"need 0 < slow < fast <= 1 (got slow={slow}, fast={fast})")
+        if not 0 <= epsilon <= 1 or not 0 <= collapse_penalty <= 1:
+            raise InvalidArgument(
+                "epsilon and collapse_penalty must lie in [0, 1] "
+                f"(got {epsilon}, {collapse_penalty})"
+            )
+        self.epsilon, self.fast, self.slow = epsilon, fast, slow
+        self.kappa, self.warmup, self.collapse_penalty = kappa, warmup, collapse_penalty
+        self.dropped: dict[str, list[str]] = {}
+        self.cards: dict[str, Mapping[str, Any] | None] = {}
+        for gid in ids:
+            card = cards[gid] if cards is not None and gid in cards else _registry_card(gid)
+            self.cards[gid] = card
+            if drop_flagged and card is not None and card.get("flagged"):
+                self.dropped[gid] = list(card.get("flags") or ["flagged"])
+        self.game_ids = [g for g in ids if g not in self.dropped]
+        if not self.game_ids:
+            raise InvalidArgument(
+                f"every game given to MetaCritic is flagged unreliable by its card: {self.dropped}."
+                " Fix the games and re-run `langgames audit`, or pass drop_flagged=False"
+            )
+        self._stats = {g: _Stats() for g in self.game_ids}
+        self._rng = np.random.default_rng(seed)
+        self.samples = 0
+
+    # ------------------------------------------------------------------ the rule
+    def progress(self, game_id: str) -> float:
+        """``LP_g``: the noise-discounted gap between the fast and slow score averages."""
+        s = self._stats[self._check(game_id)]
+        noise = math.sqrt(max(s.var, 0.0) * self.fast / (2 - self.fast))
+        return max(0.0, abs(s.fast - s.slow) - self.kappa * noise)
+
+    def weights(self) -> dict[str, float]:
+        """``p_g`` for every kept game (sums to 1)."""
+        g = len(self.game_ids)
+        q = {
+            gid: (self.progress(gid) + 1e-3)
+            * (self.collapse_penalty if self._stats[gid].collapsed else 1.0)
+            for gid in self.game_ids
+        }
+        total = sum(q.values())
+        if total <= 0:  # every game collapsed with collapse_penalty=0
+            return {gid: 1.0 / g for gid in self.game_ids}
+        return {gid: self.epsilon / g + (1 - self.epsilon) * q[gid] / total for gid in q}
+
+    def sample(self) -> str:
+        """The next game to play."""
+        self.samples += 1
+        cold = [g for g in self.game_ids if self._stats[g].visits < self.warmup]
+        if cold:
+            return cold[int(self._rng.integers(len(cold)))]
+        w = self.weights()
+        p = np.array([w[g] for g in self.game_ids])
+        return self.game_ids[int(self._rng.choice(len(p), p=p / p.sum()))]
+
+    def update(self, game_id: str, score: float, *, collapsed: bool | None = None) -> None:
+        """Record an episode's ``score`` on ``game_id`` (and, optionally, its coverage state)."""
+        s = self._stats[self._check(game_id)]
+        x = float(score)
+        if not math.isfinite(x):
+            raise InvalidArgument(f"score must be a finite number (got {score!r} for {game_id})")
+        s.visits += 1
+        n = s.visits
+        s.fast += max(self.fast, 1 / n) * (x - s.fast)
+        s.slow += max(self.slow, 1 / n) * (x - s.slow)
+        s.var += max(self.slow, 1 / n) * ((x - s.slow) ** 2 - s.var)
+        s.last = x
+        if collapsed is not None:
+            s.collapsed = bool(collapsed)
+
+    def report(self) -> dict[str, Any]:
+        """Every game's statistics and weight, and the dropped games with their card's flags."""
+        w = self.weights()
+        games = {
+            gid: {
+                "visits": s.visits,
+                "fast": round(s.fast, 4),
+                "slow": round(s.slow, 4),
+                "noise_sd": round(math.sqrt(max(s.var, 0.0)), 4),
+                "progress": round(self.progress(gid), 4),
+                "collapsed": s.collapsed,
+                "weight": round(w[gid], 4),
+                "audited": self.cards.get(gid) is not None,
+            }
+            for gid, s in self._stats.items()
+        }
+        return {"samples": self.samples, "games": games, "dropped": dict(self.dropped)}
+
+    def _check(self, game_id: str) -> str:
+        if game_id in self._stats:
+            return game_id
+        if game_id in self.dropped:
+            raise InvalidArgument(
+                f"{game_id} was dropped: its card is flagged ({'; '.join(self.dropped[game_id])})"
+            )
+        raise UnknownGame(
+            f"MetaCritic does not choose among {game_id!r}.{did_you_mean(game_id, self.game_ids)}"
+            f" Its games: {', '.join(self.game_ids)}."
+        )
+
+
+def _registry_card(game_id: str) -> Mapping[str, Any] | None:
+    from langgames.registry import get_spec
+
+    try:
+        return get_spec(game_id).card
+    except UnknownGame:
+        return None

@@ -1,0 +1,131 @@
+"""Wrappers over langgames envs. `CoverageMonitor` watches the diversity of a policy's own outputs.
+
+A policy trained with RL on a game can *collapse*: it ends up emitting one string (or a handful)
+whatever it is shown. `CoverageMonitor` keeps the last ``window`` actions and, after every step,
+reports in ``info["coverage"]``:
+
+* ``distinct_1`` / ``distinct_2``: distinct word unigrams / bigrams over all of them in the window
+  (an action with no words counts as the one token ``<empty>``);
+* ``compression_ratio``: raw bytes / gzip bytes of the window's actions joined by newlines;
+* ``duplicate_rate``: ``1 - distinct actions / actions`` in the window;
+* ``collapsed``: once the window holds at least ``min_samples`` actions, True when any threshold
+  is crossed::
+
+      duplicate_rate >= max_duplicate_rate       (default 0.8)
+      or distinct_2 <= min_distinct_2            (default 0.05)
+      or compression_ratio >= max_compression    (default 12.0)
+
+The thresholds are arguments; defaults are set so that a constant policy collapses within
+``min_samples`` steps while random text, or a policy answering different instances differently,
+does not. `CoverageTracker` is the same measurement without an env, for training loops that score
+text themselves (and for `langgames.metacritic.MetaCritic.update(..., collapsed=...)`).
+
+>>> import gymnasium as gym, langgames
+>>> env = CoverageMonitor(gym.make("langgames/BaseConvert-v0"), min_samples=5)
+>>> obs, info = env.reset(seed=0)
+>>> for _ in range(5):
+...     obs, r, term, trunc, info = env.step("42")
+...     if term or trunc:
+...         obs, _ = env.reset()
+>>> info["coverage"]["collapsed"]
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+from collections import deque
+from typing import Any, SupportsFloat
+
+import gymnasium as gym
+
+from langgames.errors import InvalidArgument
+
+__all__ = ["CoverageMonitor", "CoverageTracker"]
+
+
+class CoverageTracker:
+    """Diversity of the last ``window`` texts (see the module docstring for the statistics)."""
+
+    def __init__(
+        self,
+        window: int = 64,
+        *,
+        min_samples: int = 16,
+        max_duplicate_rate: float = 0.8,
+        min_distinct_2: float = 0.05,
+        max_compression: float = 12.0,
+    ) -> None:
+        if window < 2 or min_samples < 2 or min_samples > window:
+            raise InvalidArgument(
+                f"need 2 <= min_samples <= window (got window={window}, "
+                f"min_samples={min_samples}); e.g. CoverageTracker(window=64, min_samples=16)"
+            )
+        self.window = window
+        self.min_samples = min_samples
+        self.max_duplicate_rate = max_duplicate_rate
+        self.min_distinct_2 = min_distinct_2
+        self.max_compression = max_compression
+        self._texts: deque[str] = deque(maxlen=window)
+        self.total = 0
+
+    def add(self, text: str) -> dict[str, Any]:
+        """Record one text; return the current statistics."""
+        self._texts.append(text if isinstance(text, str) else repr(text))
+        self.total += 1
+        return self.stats()
+
+    def stats(self) -> dict[str, Any]:
+        texts = list(self._texts)
+        n = len(texts)
+        uni: list[str] = []
+        bi: list[tuple[str, str]] = []
+        for t in texts:
+            words = t.split() or ["<empty>"]
+            uni += words
+            bi += list(itertools.pairwise(words)) or [(words[0], "</s>")]
+        raw = "\n".join(texts).encode("utf-8")
+        ratio = len(raw) / len(gzip.compress(raw, mtime=0)) if raw else 1.0
+        duplicate = 1 - len(set(texts)) / n if n else 0.0
+        d1 = len(set(uni)) / len(uni) if uni else 1.0
+        d2 = len(set(bi)) / len(bi) if bi else 1.0
+        collapsed = n >= self.min_samples and (
+            duplicate >= self.max_duplicate_rate
+            or d2 <= self.min_distinct_2
+            or ratio >= self.max_compression
+        )
+        return {
+            "window": n,
+            "distinct_1": round(d1, 4),
+            "distinct_2": round(d2, 4),
+            "compression_ratio": round(ratio, 3),
+            "duplicate_rate": round(duplicate, 4),
+            "collapsed": collapsed,
+        }
+
+    def reset(self) -> None:
+        self._texts.clear()
+        self.total = 0
+
+
+class CoverageMonitor(gym.Wrapper[str, str, str, str]):
+    """Adds ``info["coverage"]`` (diversity of the actions played) after every step.
+
+    The window spans episodes (collapse shows across instances, not within one), so the statistics
+    survive ``reset``; call `CoverageMonitor.tracker`'s ``reset()`` to start over. Arguments are
+    those of `CoverageTracker`.
+    """
+
+    def __init__(self, env: gym.Env[str, str], window: int = 64, **thresholds: Any) -> None:
+        super().__init__(env)
+        self.tracker = CoverageTracker(window, **thresholds)
+
+    def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        info = {**info, "coverage": self.tracker.add(action)}
+        return obs, reward, terminated, truncated, info
+
+    @property
+    def collapsed(self) -> bool:
+        return bool(self.tracker.stats()["collapsed"])
