@@ -24,6 +24,7 @@ from langgames.errors import (
     UnknownGame,
 )
 from langgames.registry import GameSpec, game_ids, get_spec, list_games, make, register
+from langgames.tools import PythonTool
 from langgames.verifiers.verdict import Status, Verdict
 
 __version__ = "0.1.0"
@@ -41,6 +42,7 @@ __all__ = [
     "MissingExtra",
     "Move",
     "ParseError",
+    "PythonTool",
     "Status",
     "UnknownGame",
     "Verdict",

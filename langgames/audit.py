@@ -165,6 +165,9 @@ class _Tally:
         self.steps = 0
         self.verifier_errors = 0
         self.error_examples: list[str] = []
+        #: With the Python tool: tool calls per episode, by the policy named in ``label``.
+        self.label = ""
+        self.tool_calls: dict[str, list[int]] = {}
 
 
 def _play(
@@ -197,6 +200,9 @@ def _play(
             returns[r] = returns.get(r, 0.0) + value
         if terminated or truncated:
             break
+    if steps and "tool_calls" in steps[-1][2]:
+        calls = sum(steps[-1][2]["tool_calls"].values())
+        tally.tool_calls.setdefault(tally.label or "unnamed", []).append(calls)
     return first, steps, returns
 
 
@@ -273,6 +279,7 @@ def _coverage(
     # The gold answer: the reference's last move as the first optimal role (the answering role;
     # in a multi-role game the other roles' moves, e.g. a critic's verdict, are not answers).
     answer_role = (game.optimal_roles or game.learner_roles)[0]
+    tally.label = "reference"
     for level in game.game_info.difficulty_levels:
         prompts, answers = [], []
         for seed in seeds:
@@ -327,12 +334,19 @@ def _same(policy: Policy) -> Callable[[int], Policy]:
 
 
 def _exploits(game: LanguageGame, seeds: Sequence[int], tally: _Tally) -> dict[str, Any]:
+    tally.label = "random_text"
     baseline = earned(game, RandomText, seeds, tally=tally)
     probes: dict[str, Any] = {
         "random_text": {r: round(_mean(v), 4) for r, v in baseline.items()},
     }
     beaten: list[str] = []
-    for name, probe in exploit_probes(game).items():
+    battery = exploit_probes(game)
+    if hasattr(game, "tool_help"):  # played with the Python tool: probes that farm the tool
+        from langgames.tools import tool_probes
+
+        battery.update(tool_probes())
+    for name, probe in battery.items():
+        tally.label = name
         runs = earned(game, _same(probe), seeds, tally=tally)
         probes[name] = {r: round(_mean(v), 4) for r, v in runs.items()}
         for role, values in runs.items():
@@ -408,6 +422,7 @@ def audit_game(
     episodes: int = 40,
     cross_process: bool = True,
     kwargs: Mapping[str, Any] | None = None,
+    tool: bool | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Measure one game's coverage and reliability and return its card (a JSON-ready dict).
 
@@ -416,6 +431,9 @@ def audit_game(
         episodes: seeds per difficulty level and per exploit probe (the first of `EVAL_SEEDS`).
         cross_process: check determinism in two subprocesses (needs a registered id).
         kwargs: keyword arguments for making the game (default: the registered ones).
+        tool: play every episode with `langgames.tools.PythonTool` (``True``, or a dict of its
+            options); the exploit battery then adds `langgames.tools.tool_probes` and the card
+            gets a ``tool`` section: the options and the mean tool calls per episode by policy.
     """
     import langgames
     from langgames.registry import get_spec, make_game
@@ -440,6 +458,11 @@ def audit_game(
         env = unwrapped
         game_id = None
         make_kwargs = dict(kwargs or {})
+    from langgames.tools import PythonTool, tool_options
+
+    tool_opts = tool_options(tool)
+    if tool_opts is not None:
+        env = PythonTool(env, **tool_opts)  # type: ignore[assignment]
     info = env.game_info
     seeds = list(range(EVAL_SEEDS.start, EVAL_SEEDS.start + episodes))
     tally = _Tally()
@@ -479,7 +502,7 @@ def audit_game(
         flags.append(f"{coverage['seed_overlap']} seeds are both train and evaluation seeds")
     if tally.verifier_errors:
         flags.append(f"{tally.verifier_errors} verifier_error verdicts in {tally.steps} steps")
-    return {
+    card: dict[str, Any] = {
         "schema": CARD_SCHEMA,
         "id": info.id,
         "version": info.version,
@@ -494,6 +517,14 @@ def audit_game(
         "reliability": reliability,
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if tool_opts is not None:
+        card["tool"] = {
+            "options": tool_opts,
+            "calls_per_episode": {
+                name: round(_mean(calls), 4) for name, calls in tally.tool_calls.items()
+            },
+        }
+    return card
 
 
 def cards_dir() -> Path:
@@ -514,8 +545,8 @@ def write_card(card: Mapping[str, Any], directory: str | os.PathLike[str] | None
     return path
 
 
-def _audit_one(args: tuple[str, int, bool]) -> dict[str, Any]:
-    return audit_game(args[0], episodes=args[1], cross_process=args[2])
+def _audit_one(args: tuple[str, int, bool, bool | Mapping[str, Any] | None]) -> dict[str, Any]:
+    return audit_game(args[0], episodes=args[1], cross_process=args[2], tool=args[3])
 
 
 def audit_games(
@@ -525,8 +556,11 @@ def audit_games(
     workers: int = 1,
     cross_process: bool = True,
     on_card: Callable[[dict[str, Any]], None] | None = None,
+    tool: bool | Mapping[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Audit several games (default: every registered one), ``workers`` processes at a time.
+
+    ``tool`` gives every game the sandboxed Python tool (see `audit_game`).
 
     ``on_card`` is called with each card as soon as it is ready (in completion order); the
     returned list is in the order of ``ids``.
@@ -536,7 +570,7 @@ def audit_games(
     ids = [get_spec(i).id for i in (ids or game_ids())]
     if workers < 1:
         raise InvalidArgument(f"workers must be >= 1 (got {workers})")
-    jobs = [(i, episodes, cross_process) for i in ids]
+    jobs = [(i, episodes, cross_process, tool) for i in ids]
     cards: dict[str, dict[str, Any]] = {}
     if workers == 1:
         for job in jobs:

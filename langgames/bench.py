@@ -156,6 +156,8 @@ class BenchConfig:
     policy_spec: str
     max_new_tokens: int = 256
     temperature: float = 0.0
+    #: `langgames.tools.PythonTool` options when games are played with the Python tool, else None.
+    tool: dict[str, Any] | None = None
 
 
 # ---------------------------------------------------------------------------------- workers
@@ -191,14 +193,23 @@ def _play(task: Task) -> dict[str, Any]:
     from langgames.testing import play_episode
 
     games = _WORKER["games"]
+    tool = _WORKER["config"].tool
+
+    def make() -> Any:
+        if tool is None:
+            return make_game(task.game)
+        from langgames.tools import PythonTool
+
+        return PythonTool(make_game(task.game), **tool)
+
     if task.game not in games:
-        games[task.game] = make_game(task.game)
+        games[task.game] = make()
     game = games[task.game]
     if game.game_info.stateful:
         # a stateful game's episodes read a memory its earlier episodes wrote: a fresh game per
         # episode keeps each episode independent of which worker played what before it
         game.close()
-        game = games[task.game] = make_game(task.game)
+        game = games[task.game] = make()
     start = time.perf_counter()
     record: dict[str, Any] = {
         "policy": task.policy,
@@ -222,6 +233,7 @@ def _play(task: Task) -> dict[str, Any]:
             steps=[],
             failures={"episode_error": 1},
             transcript="",
+            **({} if tool is None else {"tool_calls": 0}),
             seconds=time.perf_counter() - start,
         )
         return record
@@ -242,15 +254,16 @@ def _play(task: Task) -> dict[str, Any]:
         if status in _FAILURE_KEYS:
             failures[status] = failures.get(status, 0) + 1
         action = s.action if len(s.action) <= 2000 else s.action[:2000] + "...[truncated]"
-        steps.append(
-            {
-                "role": s.role,
-                "action": action,
-                "reward": s.reward,
-                "status": status,
-                "reason": verdict.get("reason", ""),
-            }
-        )
+        step = {
+            "role": s.role,
+            "action": action,
+            "reward": s.reward,
+            "status": status,
+            "reason": verdict.get("reason", ""),
+        }
+        if "tool" in s.info:
+            step["tool_status"] = s.info["tool"]["status"]
+        steps.append(step)
     record.update(
         returns=ep.returns,
         reward=reward,
@@ -263,6 +276,9 @@ def _play(task: Task) -> dict[str, Any]:
         transcript=ep.transcript if len(ep.transcript) <= 20_000 else ep.transcript[:20_000],
         seconds=time.perf_counter() - start,
     )
+    if tool is not None:  # calls run (refused ones excluded) over every role, this episode
+        last = ep.steps[-1].info if ep.steps else {}
+        record["tool_calls"] = sum(last.get("tool_calls", {}).values())
     return _jsonable(record)
 
 
@@ -390,6 +406,9 @@ def _aggregate(records: list[dict[str, Any]], policies: list[str]) -> list[dict[
             for k, v in r["failures"].items():
                 failures[k] = failures.get(k, 0) + v
         lo, hi = wilson_interval(wins, n)
+        extra = {}
+        if all("tool_calls" in r for r in recs):
+            extra["tool_calls_per_episode"] = sum(r["tool_calls"] for r in recs) / n
         rows.append(
             {
                 "policy": pol,
@@ -403,6 +422,7 @@ def _aggregate(records: list[dict[str, Any]], policies: list[str]) -> list[dict[
                 "failures": dict(sorted(failures.items())),
                 "steps": sum(len(r["steps"]) for r in recs),
                 "seconds": sum(r["seconds"] for r in recs),
+                **extra,
             }
         )
     return rows
@@ -488,6 +508,24 @@ def _report(results: Mapping[str, Any], plots: list[str], plot_note: str) -> str
         _md_table(["game", "difficulty", *policies], game_rows),
         "",
     ]
+    if results.get("tool"):
+        opts = ", ".join(f"{k}={v}" for k, v in results["tool"].items())
+        parts += [
+            "## Python tool",
+            "",
+            f"Every game was played with `langgames.tools.PythonTool` ({opts}). Tool calls per "
+            "episode:",
+            "",
+            _md_table(
+                ["game", "difficulty", "policy", "tool calls / episode"],
+                [
+                    [r["game"].split("/", 1)[-1], r["difficulty"], r["policy"],
+                     f"{r.get('tool_calls_per_episode', 0.0):.2f}"]
+                    for r in results["rows"]
+                ],
+            ),
+            "",
+        ]  # fmt: skip
     if results["excluded"]:
         parts += ["## Excluded games", ""]
         parts += [f"- {e['game']}: {e['reason']}" for e in results["excluded"]]
@@ -566,12 +604,16 @@ def run_bench(
     progress: bool = True,
     plots: bool = True,
     chunk: int = 4,
+    tool: bool | Mapping[str, Any] | None = None,
 ) -> BenchResult:
     """Run ``policy`` (one or several, comma-separated) over ``suite``; write results to ``out``.
 
     ``executor``: ``"local"`` (this process), ``"process"`` (``workers`` spawned processes) or
     ``"ray"`` (an existing cluster at ``ray_address``, or a local Ray). The default is
     ``"local"`` for one worker and ``"process"`` otherwise. ``games`` keeps only those games.
+    ``tool``: play every game wrapped in `langgames.tools.PythonTool` (``True`` for the default
+    options, or a dict of its keyword arguments); ``results.json`` then records the options under
+    ``"tool"``, each row its ``tool_calls_per_episode`` and each episode its ``tool_calls``.
     """
     import langgames
     from langgames.policies import load_policy
@@ -634,7 +676,12 @@ def run_bench(
                             pol, g.id, d, i, g.seeds.start + seed + i, policy_seed(seed, g.id, d, i)
                         )
                     )
-    config = BenchConfig(policy, max_new_tokens=max_new_tokens, temperature=temperature)
+    from langgames.tools import tool_options
+
+    tool_opts = tool_options(tool)
+    config = BenchConfig(
+        policy, max_new_tokens=max_new_tokens, temperature=temperature, tool=tool_opts
+    )
     start = time.perf_counter()
     records = _execute(
         tasks,
@@ -668,6 +715,8 @@ def run_bench(
         "rows": rows,
         "leaderboard": _leaderboard(rows),
     }
+    if tool_opts is not None:
+        results["tool"] = tool_opts
     outdir = Path(out)
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -241,6 +241,31 @@ def cmd_new(args: argparse.Namespace, out: IO[str]) -> int:
     return 0
 
 
+def _tool_arg(args: argparse.Namespace) -> bool | dict[str, Any]:
+    """``--tool`` / ``--tool-options JSON`` as the ``tool=`` argument of bench and audit."""
+    if args.tool_options is None:
+        return bool(args.tool)
+    try:
+        options = json.loads(args.tool_options)
+    except json.JSONDecodeError as err:
+        from langgames.errors import InvalidArgument
+
+        raise InvalidArgument(
+            f"--tool-options must be a JSON object such as '{{\"max_calls\": 4}}' "
+            f"(got {args.tool_options!r}: {err.msg})"
+        ) from None
+    return options
+
+
+def _add_tool_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--tool", action="store_true", help="give every game the sandboxed Python tool")
+    p.add_argument(
+        "--tool-options",
+        default=None,
+        help='the tool\'s limits as JSON, e.g. \'{"max_calls": 4, "timeout": 2}\' (implies --tool)',
+    )
+
+
 def cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     """Measure games' coverage and reliability and write their cards; 1 if any is flagged."""
     from langgames.audit import audit_games, write_card
@@ -258,6 +283,7 @@ def cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
         episodes=args.episodes,
         workers=args.workers,
         cross_process=not args.no_cross_process,
+        tool=_tool_arg(args),
         on_card=report,
     )
     flagged = [c["id"] for c in cards if c["flagged"]]
@@ -291,6 +317,7 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
         temperature=args.temperature,
         progress=not args.quiet,
         plots=not args.no_plots,
+        tool=_tool_arg(args),
     )
     res = result.results
     out.write(f"Suite {res['suite']}: {len(res['games'])} games, {res['seconds']:.1f} s\n\n")
@@ -371,6 +398,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-cross-process", action="store_true", help="skip the subprocess determinism check"
     )
+    _add_tool_arguments(p)
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser(
@@ -402,6 +430,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="diff two results.json files")
+    _add_tool_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser
 

@@ -122,3 +122,42 @@ def test_doctor_reports_every_isolation_layer_and_what_is_missing(monkeypatch):
     code, text = run("doctor")
     assert "[MISSING] namespaces: bwrap not found" in text
     assert "The sandbox runs without: namespaces." in text
+
+
+def test_bench_and_audit_take_the_python_tool(tmp_path):
+    code, text = run(
+        "audit",
+        "BaseConvert-v0",
+        "--episodes",
+        "2",
+        "--no-cross-process",
+        "--dry-run",
+        "--tool-options",
+        '{"max_calls": 2}',
+    )
+    assert code == 0 and "langgames/BaseConvert-v0" in text
+    code, text = run(
+        "bench",
+        "--suite",
+        "core",
+        "--games",
+        "langgames/BaseConvert-v0",
+        "--policy",
+        "reference",
+        "--episodes",
+        "2",
+        "--quiet",
+        "--no-plots",
+        "--tool",
+        "--out",
+        str(tmp_path),
+    )
+    assert code == 0
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert results["tool"]["max_calls"] == 8
+    assert all("tool_calls_per_episode" in row for row in results["rows"])
+
+
+def test_bad_tool_options_are_a_clear_error(capsys):
+    assert main(["bench", "--suite", "core", "--tool-options", "{max_calls: 2}"]) == 2
+    assert "--tool-options must be a JSON object" in capsys.readouterr().err
