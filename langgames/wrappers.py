@@ -40,9 +40,12 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
+from langgames.chat import ChatMessages, to_chat
 from langgames.errors import InvalidArgument
+from langgames.proxy import ProxyReward
 
-__all__ = ["CoverageMonitor", "CoverageTracker"]
+# Every wrapper a trainer wants, importable from here; each lives in its own module.
+__all__ = ["ChatMessages", "CoverageMonitor", "CoverageTracker", "ProxyReward", "to_chat"]
 
 
 class CoverageTracker:
