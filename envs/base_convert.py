@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line
 from langgames.verifiers.verdict import Verdict
@@ -136,3 +138,34 @@ class BaseConvert(LanguageGame):
 
     def _reference(self, role: str) -> str:
         return to_base(self._value, self._target)
+
+    def _candidates(self, role: str) -> list[str]:
+        """Six numerals in the target base, shuffled: the right one and five near misses.
+
+        The near misses are the most common slips: off by one, off by one in the second digit
+        (``value +- base``), the digits reversed, the source numeral copied unchanged and the value
+        written in another base (each only when its digits are valid in the target base). Exactly
+        one candidate is right, at a random position, so choosing blindly wins 1/6 of the time. A
+        pure function of the instance (its generator is seeded by the instance seed).
+        """
+        value, target = self._value, self._target
+        right = to_base(value, target)
+        rng = np.random.default_rng([self._instance_seed or 0, 0xBA5E])
+        slips = [value - 1, value + 1, value - target, value + target]
+        pool = [to_base(v, target) for v in slips if v >= 0]
+        pool.append(right[::-1].lstrip("0") or "0")
+        pool.append(to_base(value, self._source))
+        pool.extend(to_base(value, b) for b in (2, 8, 10, 16) if b != target)
+        pool = [
+            n
+            for n in dict.fromkeys(pool)
+            if all(_DIGITS.index(c) < target for c in n) and int(n, target) != value
+        ]
+        order = rng.permutation(len(pool))
+        misses = [pool[i] for i in order[:5]]
+        while len(misses) < 5:  # tiny values: fill with other numerals of the right length
+            extra = to_base(int(rng.integers(0, max(8, 2 * value))), target)
+            if extra != right and extra not in misses:
+                misses.append(extra)
+        options = [right, *misses]
+        return [options[i] for i in rng.permutation(len(options))]

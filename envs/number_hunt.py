@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+import numpy as np
+
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line, parse_int
 from langgames.verifiers.verdict import Verdict
@@ -142,3 +144,22 @@ class NumberHunt(LanguageGame):
 
     def _reference(self, role: str) -> str:
         return f"guess: {(self._lo + self._hi) // 2}"
+
+    def _candidates(self, role: str) -> list[str]:
+        """Up to five distinct guesses inside the still-possible range, in ascending order: its
+        midpoint (the binary-search move), up to two below it and up to two above it.
+
+        Every candidate is consistent with the answers so far, so picking one at random is a
+        random search; picking the midpoint is optimal. A pure function of the state (its generator
+        is seeded by the instance seed and the number of guesses), so asking for candidates never
+        changes the episode.
+        """
+        lo, hi = self._lo, self._hi
+        mid = (lo + hi) // 2
+        rng = np.random.default_rng([self._instance_seed or 0, len(self._history)])
+        picks = {mid}
+        if mid > lo:
+            picks.update(int(n) for n in rng.integers(lo, mid, size=2))
+        if hi > mid:
+            picks.update(int(n) for n in rng.integers(mid + 1, hi + 1, size=2))
+        return [f"guess: {n}" for n in sorted(picks)]

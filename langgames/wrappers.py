@@ -42,10 +42,21 @@ import gymnasium as gym
 
 from langgames.chat import ChatMessages, to_chat
 from langgames.errors import InvalidArgument
+from langgames.integrations.sb3 import CandidateActions, TokenizeObservation
 from langgames.proxy import ProxyReward
+from langgames.recording import RecordEpisodes
 
 # Every wrapper a trainer wants, importable from here; each lives in its own module.
-__all__ = ["ChatMessages", "CoverageMonitor", "CoverageTracker", "ProxyReward", "to_chat"]
+__all__ = [
+    "CandidateActions",
+    "ChatMessages",
+    "CoverageMonitor",
+    "CoverageTracker",
+    "ProxyReward",
+    "RecordEpisodes",
+    "TokenizeObservation",
+    "to_chat",
+]
 
 
 class CoverageTracker:
