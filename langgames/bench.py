@@ -477,7 +477,9 @@ def leaderboard_table(results: Mapping[str, Any]) -> str:
     )
 
 
-def _report(results: Mapping[str, Any], plots: list[str], plot_note: str) -> str:
+def _report(
+    results: Mapping[str, Any], plots: list[str], plot_note: str, warnings: Sequence[str] = ()
+) -> str:
     policies = [b["policy"] for b in results["leaderboard"]]
     cells: dict[tuple[str, int], dict[str, str]] = {}
     for r in results["rows"]:
@@ -532,6 +534,7 @@ def _report(results: Mapping[str, Any], plots: list[str], plot_note: str) -> str
         parts.append("")
     parts += ["## Plots", ""]
     parts += [f"![{p}]({p})" for p in plots] if plots else [plot_note]
+    parts += [f"**{w}**" for w in warnings if w.startswith("WARNING")]
     return "\n".join(parts) + "\n"
 
 
@@ -724,6 +727,15 @@ def run_bench(
         for r in records:
             fh.write(json.dumps(r, sort_keys=True) + "\n")
     notes = []
+    failed = [r for r in records if "error" in r]
+    if failed:
+        first = failed[0]
+        # An episode whose policy raised scores 0: say so loudly, never as a quiet low score.
+        notes.append(
+            f"WARNING: {len(failed)} episode(s) ended because the policy raised (scored 0, counted "
+            f"as episode_error), e.g. {first['policy']} on {first['game']}: {first['error']}. "
+            "Tracebacks are in episodes.jsonl."
+        )
     made: list[str] = []
     note = ""
     if not plots:
@@ -739,7 +751,7 @@ def run_bench(
             notes.append(note)
         else:
             made = _plots(results, records, outdir)
-    (outdir / "report.md").write_text(_report(results, made, note))
+    (outdir / "report.md").write_text(_report(results, made, note, notes))
     return BenchResult(results, outdir, notes)
 
 

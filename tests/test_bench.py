@@ -133,8 +133,13 @@ def test_plots_are_written(tmp_path):
 
 def test_policy_errors_are_recorded_not_raised(tmp_path):
     kw = {"episodes": 2, "games": ["BaseConvert-v0"], "progress": False, "plots": False}
-    res = bench.run_bench("core", "tests.test_bench:_broken", out=tmp_path, **kw).results
+    result = bench.run_bench("core", "tests.test_bench:_broken", out=tmp_path, **kw)
+    res = result.results
     assert res["rows"][0]["failures"] == {"episode_error": 2}
+    # ... and said loudly, not hidden in a low score
+    [warning] = [n for n in result.notes if n.startswith("WARNING")]
+    assert "2 episode(s) ended because the policy raised" in warning
+    assert "policy raised" in (tmp_path / "report.md").read_text()
 
 
 def _broken(observation, info, env):
