@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from langgames.envs._circle_core import FAMILIES, jaccard, stable_hash
+from langgames.envs._circle_core import FAMILIES, jaccard, question_fingerprint, stable_hash
 from langgames.errors import InvalidArgument, LangGamesError
 from langgames.verifiers._sandbox_worker import CodecError, decode_value, encode_value
 
@@ -96,6 +96,32 @@ class Entry:
     solve_rate: float | None = None
     n_judged: int = 0
     source: str = "explorer"
+
+    @classmethod
+    def for_math(
+        cls, question: str, answer: str, canonical: str, *, source: str = "explorer"
+    ) -> Entry:
+        """A math problem's entry. Its identity (the behaviour hash) is the question's template
+        with the canonical form of its answer; starter problems and validated proposals share
+        this one definition, so novelty checks compare like with like."""
+        fp = question_fingerprint(question)
+        return cls(
+            id=0,
+            family="math",
+            kind="",
+            code="",
+            inputs=(),
+            n_shown=0,
+            outputs=(),
+            question=question,
+            answer=answer,
+            code_hash=fp.code_hash,
+            struct_hash=fp.struct_hash,
+            struct_sketch=fp.struct_sketch,
+            n_nodes=fp.n_nodes,
+            behaviour_hash="m" + format(stable_hash("math", fp.struct_hash, canonical), "016x"),
+            source=source,
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

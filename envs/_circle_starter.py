@@ -15,7 +15,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from langgames.envs._circle_core import code_fingerprint, kind_of, probes, question_fingerprint
+from langgames.envs._circle_core import code_fingerprint, kind_of, probes
 
 __all__ = ["STARTER", "StarterProblem", "starter_entries"]
 
@@ -288,29 +288,7 @@ def starter_entries() -> tuple[Any, ...]:
     out = []
     for p in STARTER:
         if p.family == "math":
-            fp = question_fingerprint(p.question)
-            from langgames.envs._circle_core import stable_hash
-
-            behaviour_hash = "m" + format(stable_hash("math", fp.struct_hash, p.canonical), "016x")
-            out.append(
-                Entry(
-                    id=0,
-                    family="math",
-                    kind="",
-                    code="",
-                    inputs=(),
-                    n_shown=0,
-                    outputs=(),
-                    question=p.question,
-                    answer=p.answer,
-                    code_hash=fp.code_hash,
-                    struct_hash=fp.struct_hash,
-                    struct_sketch=fp.struct_sketch,
-                    n_nodes=fp.n_nodes,
-                    behaviour_hash=behaviour_hash,
-                    source="starter",
-                )
-            )
+            out.append(Entry.for_math(p.question, p.answer, p.canonical, source="starter"))
             continue
         kind = common_kind(list(p.inputs)) or kind_of(p.inputs[0]) or ""
         fp = code_fingerprint(p.code)

@@ -47,7 +47,6 @@ from langgames.envs._circle_core import (
     kind_of,
     numbers_in,
     probes,
-    question_fingerprint,
     show_value,
     stable_hash,
 )
@@ -326,25 +325,7 @@ class Validator:
         if isinstance(checked, Verdict):
             return checked
         assert isinstance(checked, str)
-        fp = question_fingerprint(p.question)
-        behaviour_hash = "m" + format(stable_hash("math", fp.struct_hash, checked), "016x")
-        entry = Entry(
-            id=0,
-            family="math",
-            kind="",
-            code="",
-            inputs=(),
-            n_shown=0,
-            outputs=(),
-            question=p.question,
-            answer=p.answer,
-            code_hash=fp.code_hash,
-            struct_hash=fp.struct_hash,
-            struct_sketch=fp.struct_sketch,
-            n_nodes=fp.n_nodes,
-            behaviour=(),
-            behaviour_hash=behaviour_hash,
-        )
+        entry = Entry.for_math(p.question, p.answer, checked)
         return entry, (), ()
 
     @staticmethod
