@@ -283,6 +283,7 @@ class Countdown(LanguageGame):
     (1.0, 'correct')
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="Countdown",
         version=0,

@@ -124,14 +124,15 @@ class FindInput(LanguageGame):
     * v0: initial version.
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="FindInput",
         version=0,
         roles=("player",),
         verifiers=("python",),
         answer_format=(
-            f"a call of f on literal arguments alone on the last line of your reply, e.g. "
-            f"{_EXAMPLE} (lists of at most {MAX_LEN} ints, every int from -{MAX_ABS} to {MAX_ABS})"
+            f"a call of f on literal arguments in \\boxed{{...}}, e.g. \\boxed{{{_EXAMPLE.strip('`')}}} "
+            f"(without a box, the last line of the reply is read; lists of at most {MAX_LEN} ints, every int from -{MAX_ABS} to {MAX_ABS})"
         ),
         reward_range=(-0.1, 1.0),
         max_return=1.0,
@@ -178,8 +179,8 @@ class FindInput(LanguageGame):
             f"Find arguments for which `f` returns exactly `{self._target!r}` (same value and "
             "type). Any arguments that work are accepted.\n"
             f"Lists may hold at most {MAX_LEN} ints, and every int must be between -{MAX_ABS} "
-            f"and {MAX_ABS}. Reason if you like, then write the call alone on the last line of "
-            f"your reply, for example {_EXAMPLE}."
+            f"and {MAX_ABS}. Reason if you like, then write the call in \\boxed{{...}}, "
+            f"for example \\boxed{{{_EXAMPLE.strip('`')}}}."
         )
 
     def _play(self, role: str, action: str) -> Move:

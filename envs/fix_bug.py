@@ -94,6 +94,7 @@ class FixBug(LanguageGame):
     * v0: initial version.
     """
 
+    answer_marker = "code"
     game_info = GameInfo(
         name="FixBug",
         version=0,

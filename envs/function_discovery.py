@@ -143,6 +143,7 @@ class FunctionDiscovery(LanguageGame):
     (1.0, True, 'correct')
     """
 
+    answer_marker = "line:query|answer"
     game_info = GameInfo(
         name="FunctionDiscovery",
         version=0,

@@ -86,6 +86,7 @@ class InduceFunction(LanguageGame):
     * v0: initial version.
     """
 
+    answer_marker = "code"
     game_info = GameInfo(
         name="InduceFunction",
         version=0,

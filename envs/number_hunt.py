@@ -65,6 +65,7 @@ class NumberHunt(LanguageGame):
     ('accepted', 0.0)
     """
 
+    answer_marker = "line:guess"
     game_info = GameInfo(
         name="NumberHunt",
         version=0,

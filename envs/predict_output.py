@@ -101,14 +101,15 @@ class PredictOutput(LanguageGame):
     (1.0, True, 'correct')
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="PredictOutput",
         version=0,
         roles=("player",),
         verifiers=("exact",),
         answer_format=(
-            "the value the call returns, as a Python literal alone on the last line of your reply "
-            f"(e.g. {_EXAMPLE})"
+            "the value the call returns as a Python literal in \\boxed{...} (e.g. \\boxed{[3, 1]}); "
+            "without a box, the last line of the reply is read"
         ),
         reward_range=(-0.1, 1.0),
         max_return=1.0,
@@ -151,8 +152,8 @@ class PredictOutput(LanguageGame):
             f"```python\n{self._program.source()}```\n\n"
             f"What does the call `{self.call}` return?\n"
             "Reason step by step if you like, then write the returned value as a Python literal "
-            f"alone on the last line of your reply (e.g. {_EXAMPLE}). Only the last line is read; "
-            "the value must be exact, with the right type (a list is not a tuple)."
+            "in \\boxed{...}, e.g. \\boxed{[3, 1]} or \\boxed{-4}. The value must be exact, with "
+            "the right type (a list is not a tuple)."
         )
 
     def _play(self, role: str, action: str) -> Move:

@@ -208,6 +208,7 @@ class SequenceRule(LanguageGame):
     (1.0, 'correct')
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="SequenceRule",
         version=0,

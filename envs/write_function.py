@@ -335,6 +335,7 @@ class WriteFunction(LanguageGame):
     * v0: initial version.
     """
 
+    answer_marker = "code"
     game_info = GameInfo(
         name="WriteFunction",
         version=0,

@@ -53,6 +53,13 @@ from typing import Any, ClassVar, SupportsFloat
 import gymnasium as gym
 from gymnasium.utils import seeding
 
+from langgames.contract import (
+    REASONING_TAGS,
+    ContractError,
+    answer_instruction,
+    apply_contract,
+    check_marker,
+)
 from langgames.errors import InvalidActionType, InvalidArgument, LangGamesError, did_you_mean
 from langgames.spaces import MAX_TEXT_LENGTH, clean_text, text_space
 from langgames.verifiers.verdict import Verdict
@@ -76,6 +83,10 @@ EVAL_SEEDS = range(1_000_000_000, 1_001_000_000)
 
 #: Longest action, in characters, that a game will try to read. Longer actions are `unparseable`.
 MAX_ACTION_LENGTH = MAX_TEXT_LENGTH
+
+#: Options every game accepts (``gym.make(id, candidates_in_info=True)``), handled by the base
+#: class: whether ``info`` lists ``candidate_actions``, and the reply contract's reasoning tags.
+BASE_OPTIONS = ("candidates_in_info", "reasoning_tags")
 
 #: A fixed policy for one role: ``policy(observation, info, game) -> action``.
 Opponent = Callable[[str, Mapping[str, Any], "LanguageGame"], str]
@@ -186,6 +197,7 @@ def _check_init_kwargs(cls: type, signature: inspect.Signature, kwargs: Mapping[
     if any(p.kind is p.VAR_KEYWORD for p in params.values()):
         return
     accepted = [n for n, p in params.items() if n != "self" and p.kind is not p.VAR_POSITIONAL]
+    accepted += BASE_OPTIONS
     for name in kwargs:
         if name not in params:
             raise InvalidArgument(
@@ -212,6 +224,14 @@ class LanguageGame(gym.Env[str, str]):
 
     metadata: dict[str, Any] = {"render_modes": ["ansi", "human"], "render_fps": 1}
     game_info: ClassVar[GameInfo]
+    #: How a reply marks its answer (`langgames.contract`): ``"boxed"``, ``"code"``,
+    #: ``"code:sql"``, ``"line:<keyword>"`` or ``None``; or a mapping from role to one of those.
+    answer_marker: ClassVar[str | Mapping[str, str | None] | None] = None
+    #: Tags whose blocks are reasoning, removed before the answer is read (settable per env).
+    reasoning_tags: tuple[str, ...] = REASONING_TAGS
+    #: Whether ``info`` carries ``candidate_actions`` (off by default: listing legal moves costs
+    #: time on every step; `candidate_actions()` gives them on demand).
+    candidates_in_info: bool = False
     #: The keyword arguments this game was built with (so tools can build it again).
     init_kwargs: dict[str, Any]
 
@@ -220,14 +240,25 @@ class LanguageGame(gym.Env[str, str]):
         init = cls.__init__  # the class's own, or the one it inherits
         signature = inspect.signature(init)
 
+        if isinstance(cls.__dict__.get("answer_marker"), str | None):
+            check_marker(cls.__dict__.get("answer_marker"))
+        elif isinstance(cls.__dict__.get("answer_marker"), Mapping):
+            for marker in cls.__dict__["answer_marker"].values():
+                check_marker(marker)
+
         @functools.wraps(init)
         def checked_init(self: LanguageGame, *args: Any, **kw: Any) -> None:
             # Unknown keyword arguments get "did you mean" instead of Python's bare TypeError;
-            # checked once, by the most derived class.
-            if type(self).__init__ is checked_init:
-                _check_init_kwargs(type(self), signature, kw)
-                self.init_kwargs = dict(kw)  # how to build this game again (the kit does)
+            # checked once, by the most derived class. The options every game takes
+            # (`BASE_OPTIONS`) are handled here, so a game's own __init__ never sees them.
+            if type(self).__init__ is not checked_init:
+                init(self, *args, **kw)
+                return
+            options = {k: kw.pop(k) for k in BASE_OPTIONS if k in kw}
+            _check_init_kwargs(type(self), signature, kw)
+            self.init_kwargs = {**kw, **options}  # how to build this game again (the kit does)
             init(self, *args, **kw)
+            self._set_base_options(**options)
 
         cls.__init__ = checked_init  # type: ignore[method-assign]
 
@@ -271,6 +302,28 @@ class LanguageGame(gym.Env[str, str]):
         # (role, action, verdict, reward, observation) per move; formatted only by render().
         self._episode_log: list[tuple[str, str, Verdict, float, str]] = []
         self._first_obs = ""
+        self._parsed_action = ""
+
+    def _set_base_options(
+        self,
+        *,
+        candidates_in_info: bool = False,
+        reasoning_tags: tuple[str, ...] | list[str] | None = None,
+    ) -> None:
+        if not isinstance(candidates_in_info, bool):
+            raise InvalidArgument(
+                f"candidates_in_info must be True or False (got {candidates_in_info!r})"
+            )
+        self.candidates_in_info = candidates_in_info
+        if reasoning_tags is not None:
+            if isinstance(reasoning_tags, str) or not all(
+                isinstance(t, str) and t.isidentifier() for t in reasoning_tags
+            ):
+                raise InvalidArgument(
+                    "reasoning_tags must be a list of tag names such as ['think', 'reasoning'] "
+                    f"(got {reasoning_tags!r}); pass [] to keep reasoning blocks in the reply"
+                )
+            self.reasoning_tags = tuple(reasoning_tags)
 
     # ------------------------------------------------------------------ hooks for subclasses
     def _setup(self) -> str:
@@ -292,6 +345,13 @@ class LanguageGame(gym.Env[str, str]):
     def _candidates(self, role: str) -> list[str] | None:
         """Legal moves for ``role`` now, if the game can list them (used by `CandidateActions`)."""
         return None
+
+    def _answer_marker(self, role: str) -> str | None:
+        """The answer marker of ``role`` (`langgames.contract`); from `answer_marker` by default."""
+        marker = self.answer_marker
+        if isinstance(marker, Mapping):
+            return marker.get(role)
+        return marker
 
     def _on_unparseable(self, role: str, verdict: Verdict) -> Move:
         """The outcome of an unreadable move. Default: minimum reward, same role tries again."""
@@ -346,6 +406,14 @@ class LanguageGame(gym.Env[str, str]):
         self._require_running("reference_action")
         assert self._role is not None
         return self._reference(self._role)
+
+    def answer_instruction(self, role: str | None = None) -> str:
+        """The line that ends ``role``'s prompts: how its answer is marked (`langgames.contract`).
+
+        ``role`` defaults to the role to act now.
+        """
+        role = self._role if role is None else role
+        return answer_instruction(None if role is None else self._answer_marker(role))
 
     def candidate_actions(self) -> list[str] | None:
         """Legal moves for the role to act now, or ``None`` if this game cannot list them."""
@@ -408,7 +476,7 @@ class LanguageGame(gym.Env[str, str]):
         The returned info describes the latest state, with the caller's own ``verdict`` and
         ``actor`` (``None`` after ``reset``) and every role's rewards summed over the span.
         """
-        own = {"verdict": info["verdict"], "actor": info["actor"]}
+        own = {k: info[k] for k in ("verdict", "actor", "parsed_action")}
         rewards = dict(info["rewards"])
         moves: list[dict[str, Any]] = []
         while not (terminated or truncated) and self._role in self._opponents:
@@ -465,6 +533,8 @@ class LanguageGame(gym.Env[str, str]):
 
     # ------------------------------------------------------------------ internals
     def _judge(self, role: str, text: str) -> Move:
+        """Judge one reply: the length limit, the reply contract, then the game's `_play`."""
+        self._parsed_action = ""
         if len(text) > MAX_ACTION_LENGTH:
             return self._on_unparseable(
                 role,
@@ -475,7 +545,13 @@ class LanguageGame(gym.Env[str, str]):
                 ),
             )
         try:
-            return self._play(role, text)
+            parsed = apply_contract(text, self._answer_marker(role), tags=self.reasoning_tags)
+        except ContractError as err:
+            self._parsed_action = ""
+            return self._on_unparseable(role, Verdict.make_unparseable(str(err)))
+        self._parsed_action = parsed
+        try:
+            return self._play(role, parsed)
         except ParseError as err:
             return self._on_unparseable(role, Verdict.make_unparseable(err.reason))
         except Exception as err:  # a bug in the game, never the player's fault: make it loud
@@ -489,7 +565,7 @@ class LanguageGame(gym.Env[str, str]):
     def _observation(self) -> str:
         role = self._role
         assert role is not None
-        prompt = self._prompt(role)
+        prompt = f"{self._prompt(role).rstrip()}\n{self.answer_instruction(role)}"
         feedback = self._feedback.pop(role, "")
         return clean_text(f"{feedback}\n\n{prompt}" if feedback else prompt)
 
@@ -513,12 +589,13 @@ class LanguageGame(gym.Env[str, str]):
             "role": self._role,
             "actor": actor,
             "rewards": {r: float(v) for r, v in rewards.items()},
-            "verdict": None if verdict is None else verdict.to_dict(),
+            "verdict": {} if verdict is None else verdict.to_dict(),
+            "parsed_action": "" if verdict is None else self._parsed_action,
             "turn": self._turn,
             "seed": self._instance_seed,
             "difficulty": self.difficulty,
         }
-        if self._role is not None:
+        if self.candidates_in_info and self._role is not None:
             candidates = self._candidates(self._role)
             if candidates is not None:
                 info["candidate_actions"] = candidates

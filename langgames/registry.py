@@ -4,7 +4,10 @@ Games are registered by one line each in ``langgames/envs/__init__.py`` (the sin
 
     register("langgames/NumberHunt-v0", "langgames.envs.number_hunt:NumberHunt")
 
-The entry point is a string, so registering costs nothing until a game is made. `list_games` loads
+The entry point is a string, so registering costs nothing until a game is made, and this module
+loads neither Gymnasium nor any game: the table is copied into Gymnasium's registry when
+Gymnasium is imported (see `langgames._import_hook`), so ``gym.make`` finds every id whichever of
+``langgames`` and ``gymnasium`` is imported first. `list_games` loads
 the game classes (light modules) to read their declared `GameInfo`, and pairs each with its
 *measured* card (coverage and reliability, written by ``langgames audit``), kept apart from what the
 game declares.
@@ -16,15 +19,19 @@ import importlib
 import inspect
 import json
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import gymnasium as gym
-
-from langgames.core import GameInfo, LanguageGame
+from langgames._import_hook import when_imported
 from langgames.errors import InvalidArgument, UnknownGame, did_you_mean
+
+if TYPE_CHECKING:
+    import gymnasium as gym
+
+    from langgames.core import GameInfo, LanguageGame
 
 __all__ = ["GameSpec", "game_ids", "get_spec", "list_games", "make", "register"]
 
@@ -32,6 +39,10 @@ _ID_PATTERN = re.compile(r"^langgames/(?P<name>[A-Z][A-Za-z0-9]*)-v(?P<version>\
 
 # id -> (entry point, default kwargs), in registration order. The one list of games.
 _TABLE: dict[str, tuple[str, dict[str, Any]]] = {}
+# Envs under the langgames/ namespace that are not games (no verifier, no card): Curriculum-v0.
+_OTHER: dict[str, tuple[str, dict[str, Any]]] = {
+    "langgames/Curriculum-v0": ("langgames.curriculum:CurriculumEnv", {}),
+}
 
 
 @dataclass(frozen=True)
@@ -93,7 +104,21 @@ def register(id: str, entry_point: str, **kwargs: Any) -> None:
             return  # the table module was imported again (e.g. importlib.reload): nothing to do
         raise InvalidArgument(f"{id} is already registered with entry point {_TABLE[id][0]!r}")
     _TABLE[id] = (entry_point, dict(kwargs))
-    gym.register(id=id, entry_point=entry_point, kwargs=dict(kwargs))
+    if "gymnasium" in sys.modules:  # else the hook copies the whole table on import
+        when_imported("gymnasium", _sync_gymnasium)
+
+
+def _sync_gymnasium() -> None:
+    """Copy every id of the table (and the non-game envs) into Gymnasium's registry."""
+    import gymnasium as gym
+
+    for table in (_TABLE, _OTHER):
+        for id, (entry_point, kwargs) in table.items():
+            if id not in gym.registry:
+                gym.register(id=id, entry_point=entry_point, kwargs=dict(kwargs))
+
+
+when_imported("gymnasium", _sync_gymnasium)
 
 
 def game_ids() -> list[str]:
@@ -102,6 +127,8 @@ def game_ids() -> list[str]:
 
 
 def load_class(entry_point: str) -> type[LanguageGame]:
+    from langgames.core import LanguageGame
+
     module_name, _, attr = entry_point.partition(":")
     cls = getattr(importlib.import_module(module_name), attr)
     if not (isinstance(cls, type) and issubclass(cls, LanguageGame)):
@@ -109,12 +136,15 @@ def load_class(entry_point: str) -> type[LanguageGame]:
     return cls
 
 
-def _resolve(id: str) -> str:
-    if id in _TABLE:
+def _resolve(id: str, *, games_only: bool = True) -> str:
+    known = list(_TABLE) if games_only else [*_TABLE, *_OTHER]
+    if not isinstance(id, str):
+        raise InvalidArgument(f"a game id must be a str such as 'langgames/NumberHunt-v0' (got {id!r})")
+    if id in known:
         return id
-    if f"langgames/{id}" in _TABLE:  # allow the short form "NumberHunt-v0"
+    if f"langgames/{id}" in known:  # allow the short form "NumberHunt-v0"
         return f"langgames/{id}"
-    short = [i.split("/", 1)[1] for i in _TABLE]
+    short = [i.split("/", 1)[1] for i in known]
     hint = did_you_mean(id.split("/", 1)[-1], short)
     raise UnknownGame(
         f"No langgames game is registered as {id!r}.{hint} Run `langgames list` to see every id."
@@ -145,6 +175,10 @@ def get_spec(id: str) -> GameSpec:
 
 def make_game(id: str, **kwargs: Any) -> LanguageGame:
     """Make the bare game (no Gymnasium wrappers): what policies, audits and the kit drive."""
+    import gymnasium as gym
+
+    from langgames.core import LanguageGame
+
     game = gym.make(_resolve(id), disable_env_checker=True, **kwargs).unwrapped
     if not isinstance(game, LanguageGame):
         raise InvalidArgument(f"{id} is not a LanguageGame (got {type(game).__name__})")
@@ -157,9 +191,12 @@ def list_games(tag: str | None = None) -> list[GameSpec]:
     return [s for s in specs if tag is None or tag in s.info.tags]
 
 
-def make(id: str, **kwargs: Any) -> gym.Env:
-    """``gym.make`` with langgames' error messages (did-you-mean for ids and keyword arguments)."""
-    return gym.make(_resolve(id), **kwargs)
+def make(id: str, **kwargs: Any) -> gym.Env[Any, Any]:
+    """``gym.make`` for every ``langgames/`` id (games and ``Curriculum-v0``), with langgames'
+    error messages (did-you-mean for ids and keyword arguments)."""
+    import gymnasium as gym
+
+    return gym.make(_resolve(id, games_only=False), **kwargs)
 
 
 def card_filename(id: str) -> str:

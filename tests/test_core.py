@@ -114,16 +114,16 @@ def test_unparseable_move_repeats_the_format_and_lets_the_role_retry():
     assert not terminated and info["role"] == "sender"
     assert obs.startswith("Your last reply could not be read: expected one lowercase word")
     assert "Expected format: one lowercase word" in obs
-    assert obs.endswith("[sender] pick a word")
+    assert obs.endswith("[sender] pick a word\n" + env.answer_instruction())
 
 
 def test_roles_turns_and_per_role_rewards():
     env = Relay()
     obs, info = env.reset(seed=0)
-    assert info["role"] == "sender" and info["rewards"] == {} and info["verdict"] is None
+    assert info["role"] == "sender" and info["rewards"] == {} and info["verdict"] == {}
     obs, reward, terminated, truncated, info = env.step("apple")
     assert info["role"] == "receiver" and info["actor"] == "sender"
-    assert obs == "[receiver] repeat: apple"
+    assert obs == "[receiver] repeat: apple\n" + env.answer_instruction()
     obs, reward, terminated, truncated, info = env.step("apple")
     assert terminated and not truncated and info["role"] is None
     assert info["rewards"] == {"receiver": 1.0, "sender": 1.0}
@@ -251,7 +251,7 @@ def test_top_level_api():
 
 
 def echo_receiver(observation, info, game):
-    return observation.rsplit(" ", 1)[-1]
+    return observation.split("repeat: ", 1)[1].split()[0]
 
 
 def test_opponents_play_their_roles_inside_step():
@@ -272,8 +272,8 @@ def test_opponents_play_their_roles_inside_step():
 def test_an_opponent_that_moves_first_plays_during_reset():
     env = Relay(opponents={"sender": lambda obs, info, game: "hello"})
     obs, info = env.reset(seed=0)
-    assert obs == "[receiver] repeat: hello"
-    assert info["role"] == "receiver" and info["verdict"] is None
+    assert obs == "[receiver] repeat: hello\n" + env.unwrapped.answer_instruction()
+    assert info["role"] == "receiver" and info["verdict"] == {}
     assert info["opponent_moves"][0]["role"] == "sender"
     obs, reward, terminated, truncated, info = env.step("hello")
     assert reward == 1.0 and terminated

@@ -68,3 +68,53 @@ def test_finished_episodes_auto_reset_to_the_next_instance(mode):
         assert all(info["role"] == "player")
     finally:
         envs.close()
+
+
+# ------------------------------------------------------------- info keys keep one type (issue 13)
+def _replies(game_id: str, env_index: int, step: int) -> str:
+    """Sub-env 0 answers wrongly-but-readably, 1 writes garbage, 2 alternates: so the sub-envs
+    end their episodes at different steps, and verdicts of every kind meet in one batch."""
+    kinds = ["0", "\x00 not a move", "0" if step % 2 else "guess: 1"]
+    return kinds[env_index % 3]
+
+
+_VECTOR_GAMES = [
+    gid for gid in langgames.game_ids() if "Curriculum" not in gid and "Scholars" not in gid
+]
+
+
+@pytest.mark.parametrize(
+    ("game_id", "mode"),
+    [(gid, "sync") for gid in _VECTOR_GAMES]
+    + [
+        pytest.param(gid, "async", marks=pytest.mark.slow)
+        for gid in ("langgames/NumberHunt-v0", "langgames/BugHunt-v0", "langgames/Algebra-v0")
+    ],
+)
+def test_vector_info_merges_when_sub_envs_end_at_different_steps(game_id, mode):
+    """Gymnasium merges each info key across sub-envs into one array: a key whose type changes
+    between states (``verdict`` None after a reset, a dict after a step) crashed that merge."""
+    envs = gym.wrappers.vector.RecordEpisodeStatistics(
+        gym.make_vec(
+            game_id,
+            num_envs=3,
+            vectorization_mode=mode,
+            vector_kwargs=MODES[mode],
+            max_turns=2,
+        )
+    )
+    try:
+        _, info = envs.reset(seed=[1, 2, 3])
+        ended = 0
+        for step in range(7):
+            actions = tuple(_replies(game_id, i, step) for i in range(3))
+            _, _, terminated, truncated, info = envs.step(actions)
+            ended += int((terminated | truncated).sum())
+            assert isinstance(info["verdict"], dict)
+            if info["verdict"]:  # empty only in a step where every sub-env was reset
+                assert set(info["verdict"]) >= {"status", "reward", "reason"}
+            assert info["parsed_action"].dtype == object
+        assert ended >= 3
+        assert "episode" in info or ended  # RecordEpisodeStatistics ran over the same infos
+    finally:
+        envs.close()

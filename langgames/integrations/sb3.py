@@ -191,9 +191,12 @@ class CandidateActions(gym.Wrapper[str, Any, str, Any]):
     """A ``Discrete(k)`` choice among the legal moves a game lists, with action masks.
 
     Contract:
-        * after every ``reset``/``step`` that leaves the episode running, the wrapper reads the
-          moves the game offers for the role to act (``info["candidate_actions"]``) and keeps the
-          first ``k`` of them, in the game's order. Action ``i`` plays candidate ``i``.
+        * after every ``reset``/``step`` that leaves the episode running, the wrapper asks the
+          game for the moves it offers the role to act (``env.unwrapped.candidate_actions()``)
+          and keeps the first ``k`` of them, in the game's order. Action ``i`` plays candidate
+          ``i``.
+        * it wraps an env with text observations; put `TokenizeObservation` outside it (the
+          other order raises `InvalidArgument` at construction).
         * ``action_masks()`` is a boolean array of length ``k``: True for the indices that hold a
           candidate. ``MaskablePPO`` (sb3-contrib) finds it through the wrapper chain.
         * an index outside the mask (or outside ``0..k-1``): with ``invalid="noop"`` (default, so
@@ -201,7 +204,8 @@ class CandidateActions(gym.Wrapper[str, Any, str, Any]):
           the game judges ``unparseable``: its minimum reward, a turn used, the same role to act
           again. With ``invalid="raise"`` it raises `InvalidArgument`.
         * with ``show=True`` (default) the observation text ends with the numbered candidates
-          (``"Options:\\n0) ...\\n1) ..."``) so a policy can read what each index means.
+          (``"Options:\\n0) ...\\n1) ..."``) so a policy can read what each index means; the
+          prompt's last line on how to mark a free-text answer is dropped.
         * ``info["candidate_actions"]`` holds the (clipped) list, ``info["chosen_action"]`` the
           text the last index played.
         * a game (or a role) that lists no candidates raises `InvalidArgument` at the step where
@@ -223,6 +227,13 @@ class CandidateActions(gym.Wrapper[str, Any, str, Any]):
         invalid: Literal["noop", "raise"] = "noop",
     ) -> None:
         super().__init__(env)
+        if not isinstance(env.observation_space, spaces.Text):
+            raise InvalidArgument(
+                "CandidateActions needs an env with text observations (a Text observation space), "
+                f"got {env.observation_space}: it appends the numbered options to the text. Wrap "
+                "in this order: TokenizeObservation(CandidateActions(env, k)), or use "
+                "langgames.integrations.sb3.candidate_env(game_id)"
+            )
         self.k = _positive_int("k", k)
         if invalid not in ("noop", "raise"):
             raise InvalidArgument(f"invalid must be 'noop' or 'raise' (got {invalid!r})")
@@ -278,6 +289,10 @@ class CandidateActions(gym.Wrapper[str, Any, str, Any]):
             self._candidates = []
             return obs, {**info, "candidate_actions": []}
         offered = info.get("candidate_actions")
+        if offered is None:
+            game = self.env.unwrapped
+            lister = getattr(game, "candidate_actions", None)
+            offered = lister() if callable(lister) else None
         if not offered:
             game = self.env.unwrapped
             name = getattr(getattr(game, "game_info", None), "id", type(game).__name__)
@@ -289,6 +304,10 @@ class CandidateActions(gym.Wrapper[str, Any, str, Any]):
                 "make_game(game_id, opponents={role: policy})"
             )
         self._candidates = [str(c) for c in offered[: self.k]]
+        # The reply contract's last line (how to mark a free-text answer) means nothing here.
+        instruction = getattr(self.env.unwrapped, "answer_instruction", None)
+        if callable(instruction):
+            obs = obs.removesuffix("\n" + instruction())
         if self.show:
             listed = "\n".join(f"{i}) {c}" for i, c in enumerate(self._candidates))
             obs = clean_text(f"{obs}\n\nOptions:\n{listed}")
