@@ -16,6 +16,7 @@ only that module.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import TYPE_CHECKING, Any
 
 from langgames import envs as _envs  # noqa: F401  (the game table: one register line per game)
@@ -60,12 +61,37 @@ _LAZY = {
     "Verdict": "langgames.verifiers.verdict",
 }
 
-__all__ = sorted([*_LAZY, "__version__"])
+__all__ = [
+    "EVAL_SEEDS",
+    "TRAIN_SEEDS",
+    "ConformanceError",
+    "GameInfo",
+    "GameSpec",
+    "InvalidActionType",
+    "InvalidArgument",
+    "LangGamesError",
+    "LanguageGame",
+    "MissingExtra",
+    "Move",
+    "ParseError",
+    "PythonTool",
+    "Status",
+    "UnknownGame",
+    "Verdict",
+    "__version__",
+    "game_ids",
+    "get_spec",
+    "list_games",
+    "make",
+    "register",
+]
 
 
 def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
+        if not name.startswith("_") and importlib.util.find_spec(f"{__name__}.{name}") is not None:
+            return importlib.import_module(f"{__name__}.{name}")  # langgames.wrappers etc.
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value

@@ -48,6 +48,8 @@ import functools
 import re
 from collections.abc import Iterable
 
+from langgames.errors import ContractError
+
 __all__ = [
     "REASONING_TAGS",
     "ContractError",
@@ -76,13 +78,6 @@ _CODE_LANGS = {
     "python": ("python", "py", "python3", ""),
     "sql": ("sql", "sqlite", ""),
 }
-
-
-class ContractError(ValueError):
-    """A reply that the contract cannot read (for example, it ends inside a reasoning block).
-
-    The base class turns it into an `unparseable` verdict whose reason is ``str(error)``.
-    """
 
 
 def check_marker(marker: str | None) -> str | None:
@@ -280,6 +275,7 @@ def apply_contract(text: str, marker: str | None, *, tags: Iterable[str] = REASO
     return text if found is None else found.strip("\n") if marker.startswith("code") else found
 
 
+@functools.lru_cache(maxsize=256)
 def answer_instruction(marker: str | None) -> str:
     """The one-line statement of a marker that ends every game's prompt.
 

@@ -60,7 +60,14 @@ from langgames.contract import (
     apply_contract,
     check_marker,
 )
-from langgames.errors import InvalidActionType, InvalidArgument, LangGamesError, did_you_mean
+from langgames.errors import (
+    InvalidActionType,
+    InvalidArgument,
+    LangGamesError,
+    ParseError,
+    ResetNeeded,
+    did_you_mean,
+)
 from langgames.spaces import MAX_TEXT_LENGTH, clean_text, text_space
 from langgames.verifiers.verdict import Verdict
 
@@ -90,22 +97,6 @@ BASE_OPTIONS = ("candidates_in_info", "reasoning_tags")
 
 #: A fixed policy for one role: ``policy(observation, info, game) -> action``.
 Opponent = Callable[[str, Mapping[str, Any], "LanguageGame"], str]
-
-
-class ParseError(Exception):
-    """Raised by a game's `LanguageGame._play` when a move cannot be read.
-
-    ``reason`` is shown to the player, followed by the game's answer format, so it should say what
-    was wrong in terms the player can fix (``"expected a number after 'guess', got 'fifty'"``).
-    """
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class ResetNeeded(LangGamesError, RuntimeError):
-    """``step`` was called before ``reset`` or after the episode ended."""
 
 
 @dataclass(frozen=True)

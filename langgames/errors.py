@@ -15,10 +15,13 @@ from collections.abc import Iterable
 
 __all__ = [
     "ConformanceError",
+    "ContractError",
     "InvalidActionType",
     "InvalidArgument",
     "LangGamesError",
     "MissingExtra",
+    "ParseError",
+    "ResetNeeded",
     "UnknownGame",
     "did_you_mean",
 ]
@@ -70,3 +73,26 @@ def did_you_mean(name: str, choices: Iterable[str], *, n: int = 3) -> str:
     if not close:
         return ""
     return " Did you mean: " + ", ".join(f"`{c}`" for c in close) + "?"
+
+
+class ResetNeeded(LangGamesError, RuntimeError):
+    """``step`` was called before ``reset`` or after the episode ended."""
+
+
+class ParseError(Exception):
+    """Raised by a game's `LanguageGame._play` when a move cannot be read.
+
+    ``reason`` is shown to the player, followed by the game's answer format, so it should say what
+    was wrong in terms the player can fix (``"expected a number after 'guess', got 'fifty'"``).
+    It is the *player's* error, turned into an `unparseable` verdict, never raised to the caller;
+    so it does not derive from `LangGamesError`.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ContractError(ParseError, ValueError):
+    """A reply the reply contract cannot read (`langgames.contract`), e.g. one that ends inside
+    a reasoning block. The base class turns it into an `unparseable` verdict."""

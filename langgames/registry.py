@@ -139,7 +139,9 @@ def load_class(entry_point: str) -> type[LanguageGame]:
 def _resolve(id: str, *, games_only: bool = True) -> str:
     known = list(_TABLE) if games_only else [*_TABLE, *_OTHER]
     if not isinstance(id, str):
-        raise InvalidArgument(f"a game id must be a str such as 'langgames/NumberHunt-v0' (got {id!r})")
+        raise InvalidArgument(
+            f"a game id must be a str such as 'langgames/NumberHunt-v0' (got {id!r})"
+        )
     if id in known:
         return id
     if f"langgames/{id}" in known:  # allow the short form "NumberHunt-v0"

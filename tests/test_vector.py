@@ -10,7 +10,7 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-import langgames  # noqa: F401 - registers the games
+import langgames
 from langgames.registry import make_game
 
 MODES = {

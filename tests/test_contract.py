@@ -1,0 +1,140 @@
+"""The reply contract (`langgames.contract`): one way every game reads a model's reply."""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+
+import pytest
+
+import langgames
+from langgames._contract_kit import REPLY_STYLES, check_reply_contract, hostile_replies
+from langgames.contract import (
+    ContractError,
+    answer_instruction,
+    apply_contract,
+    mark_answer,
+    strip_reasoning,
+)
+from langgames.registry import make_game
+
+
+# ------------------------------------------------------------------------------ the rules
+@pytest.mark.parametrize(
+    ("reply", "marker", "expected"),
+    [
+        ("<think>maybe \\boxed{41}</think>It is \\boxed{42}. Hope that helps!", "boxed", "42"),
+        ("I first thought 7.</think>\n\\boxed{8}", "boxed", "8"),  # block opened by the template
+        ("<THINK>a</THINK><reasoning>b <think>c</think> d</reasoning>\\boxed{x}", "boxed", "x"),
+        ("\\boxed{1} no wait \\boxed{2}", "boxed", "2"),  # the last marked answer counts
+        ("\\boxed{\\frac{1}{2}}", "boxed", "\\frac{1}{2}"),  # braces inside the box
+        ("\\boxed{\\boxed{5}}", "boxed", "5"),
+        ("**\\boxed{3}**", "boxed", "3"),
+        ("no box here\n17", "boxed", "no box here\n17"),  # bare format: the whole reply
+        (
+            "```python\r\ndef f(x):\r\n    return x\r\n```\r\nThis works.",
+            "code",
+            "def f(x):\n    return x",
+        ),
+        (
+            "```python\ndef f(): return 1\n```\n```python\ndef f(): return 2\n```",
+            "code",
+            "def f(): return 2",
+        ),
+        ("```sql\nSELECT 1;\n```", "code:sql", "SELECT 1;"),
+        ("I guess 3.\n**guess: 50**\nGood luck!", "line:guess", "guess: 50"),
+        ("> Guess: 12", "line:guess", "Guess: 12"),
+        ("query: 3\nthen\nanswer: 2x + 1", "line:query|answer", "answer: 2x + 1"),
+        ("  \r\n  7  \r\n", None, "7"),
+    ],
+)
+def test_the_contract_reads_what_models_write(reply, marker, expected):
+    assert apply_contract(reply, marker) == expected
+
+
+def test_a_reply_that_ends_inside_a_reasoning_block_has_no_answer():
+    with pytest.raises(ContractError, match=r"unclosed <think> block"):
+        apply_contract("<think>the answer is \\boxed{42}", "boxed")
+    with pytest.raises(ContractError, match=r"<reasoning>"):
+        strip_reasoning("ok <reasoning>never closed")
+
+
+def test_the_tag_set_is_configurable_per_env():
+    env = make_game("langgames/NumberHunt-v0", reasoning_tags=["scratch"])
+    env.reset(seed=3)
+    reference = env.reference_action()
+    *_, info = env.step(f"<scratch>guess: 0</scratch>\n{reference}")
+    assert info["parsed_action"] == reference
+    env = make_game("langgames/NumberHunt-v0", reasoning_tags=[])
+    env.reset(seed=3)
+    *_, info = env.step("<think>x</think>")
+    assert info["parsed_action"] == "<think>x</think>"
+    with pytest.raises(langgames.InvalidArgument, match="reasoning_tags"):
+        make_game("langgames/NumberHunt-v0", reasoning_tags="think")
+
+
+def test_mark_answer_and_the_instruction_agree_with_the_reader():
+    for marker, answer in [
+        ("boxed", "3/4"),
+        ("code", "def f():\n    return 1"),
+        ("line:guess", "guess: 9"),
+        (None, "x"),
+    ]:
+        assert apply_contract(mark_answer(answer, marker), marker) == answer
+        assert answer_instruction(marker).startswith("You may reason first")
+
+
+def test_parsed_action_is_what_the_game_judged_and_always_text():
+    env = make_game("langgames/Countdown-v0")
+    _, info = env.reset(seed=1)
+    assert info["parsed_action"] == ""
+    *_, info = env.step("<think>\\boxed{1}</think> So: \\boxed{2 + 2}. Done.")
+    assert info["parsed_action"] == "2 + 2"
+    env.reset(seed=1)
+    *_, info = env.step("<think>never closed \\boxed{2 + 2}")
+    assert info["parsed_action"] == "" and info["verdict"]["status"] == "unparseable"
+    assert "unclosed <think>" in info["verdict"]["reason"]
+
+
+def test_every_prompt_ends_with_the_marker_statement():
+    for game_id in langgames.game_ids():
+        env = make_game(game_id)
+        obs, _ = env.reset(seed=1_000_000_007)
+        assert obs.endswith(env.answer_instruction()), game_id
+
+
+# ------------------------------------------------------------------------------ linear time
+@pytest.mark.parametrize("name", sorted(hostile_replies()))
+def test_contract_scans_stay_linear_on_hostile_replies(name):
+    """Doubling a hostile reply at most about doubles the time (a quadratic scan would 4x)."""
+    text = hostile_replies()[name]
+    half = hostile_replies(0.5)[name]
+
+    def seconds(reply: str) -> float:
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for marker in ("boxed", "code", "line:guess|answer", None):
+                with contextlib.suppress(ContractError):
+                    apply_contract(reply, marker)
+            runs.append(time.perf_counter() - start)
+        return statistics.median(runs)
+
+    small, large = seconds(half), seconds(text)
+    assert large < 1.0, f"{name}: {large:.2f} s for {len(text):,} characters"
+    assert large < 3.5 * small + 0.01, f"{name}: {small:.4f} s -> {large:.4f} s when doubled"
+
+
+# ------------------------------------------------------------------------------ every game
+GAMES = [g for g in langgames.game_ids()]
+
+
+@pytest.mark.parametrize("game_id", GAMES)
+def test_every_game_keeps_the_reply_contract(game_id):
+    """The reference wrapped as models write earns the bare reference's return; wrapped exploit
+    probes earn no more than bare ones; a reference inside an unclosed block earns nothing; a
+    hedge is judged as its last answer."""
+    report = check_reply_contract(lambda: make_game(game_id), game_id, seeds=[1_000_000_011])
+    assert report.checked >= len(REPLY_STYLES) + 2
+    assert not report.failures, "\n".join(report.failures[:10])
