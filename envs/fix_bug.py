@@ -7,14 +7,14 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move
+from langgames.core import GameInfo
+from langgames.envs._code_game import CodeGame
 from langgames.envs._programs import (
     Domain,
     Function,
     Mutant,
     Program,
     describe_domain,
-    extract_code,
     format_call,
     generate,
     mutants,
@@ -46,7 +46,7 @@ class _Bug:
     got: Any
 
 
-class FixBug(LanguageGame):
+class FixBug(CodeGame):
     """Find and fix the one planted bug in a documented Python function; hidden tests decide.
 
     ## Description
@@ -94,7 +94,7 @@ class FixBug(LanguageGame):
     * v0: initial version.
     """
 
-    answer_marker = "code"
+    entry = "f"
     game_info = GameInfo(
         name="FixBug",
         version=0,
@@ -149,15 +149,8 @@ class FixBug(LanguageGame):
             f"```python\ndef {signature}:\n    ...\n```"
         )
 
-    def _play(self, role: str, action: str) -> Move:
-        code = extract_code(action, "f")
-        from langgames.verifiers.python import default_sandbox
-
-        verdict = default_sandbox().check(code, "f", self._hidden)
-        return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
-
-    def _reference(self, role: str) -> str:
-        return f"```python\n{self._program.source(with_docstring=True)}```"
+    def _reference_source(self) -> str:
+        return self._program.source(with_docstring=True)
 
 
 def _draw(

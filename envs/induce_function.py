@@ -6,13 +6,13 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move
+from langgames.core import GameInfo
+from langgames.envs._code_game import CodeGame
 from langgames.envs._programs import (
     Domain,
     Function,
     Program,
     describe_domain,
-    extract_code,
     format_call,
     generate,
     mutants,
@@ -39,7 +39,7 @@ _LEVELS = {
 }
 
 
-class InduceFunction(LanguageGame):
+class InduceFunction(CodeGame):
     """Write a Python function from input/output examples alone; hidden tests run in the sandbox.
 
     ## Description
@@ -86,7 +86,7 @@ class InduceFunction(LanguageGame):
     * v0: initial version.
     """
 
-    answer_marker = "code"
+    entry = "f"
     game_info = GameInfo(
         name="InduceFunction",
         version=0,
@@ -125,19 +125,11 @@ class InduceFunction(LanguageGame):
             f"Write `{signature}` so that it returns exactly the same values (same types) as the "
             f"hidden function. It will be run in a sandbox on {N_HIDDEN} hidden inputs of the "
             f"same kind as the examples ({domain}), standard library "
-            "only, a few seconds at most. Reply with the code in a fenced block:\n"
-            f"```python\ndef {signature}:\n    ...\n```"
+            f"only, a few seconds at most. {self._code_request(signature)}"
         )
 
-    def _play(self, role: str, action: str) -> Move:
-        code = extract_code(action, "f")
-        from langgames.verifiers.python import default_sandbox
-
-        verdict = default_sandbox().check(code, "f", self._hidden)
-        return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
-
-    def _reference(self, role: str) -> str:
-        return f"```python\n{self._program.source()}```"
+    def _reference_source(self) -> str:
+        return self._program.source()
 
 
 Case = tuple[tuple, Any]

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move
-from langgames.envs._parsing import extract_code
+from langgames.core import GameInfo
+from langgames.envs._code_game import CodeGame
 
 __all__ = ["Stage", "WriteFunction", "build_spec"]
 
@@ -296,7 +296,7 @@ def _random_input(rng: np.random.Generator) -> list[int]:
     return [_int(rng, -spread, spread) for _ in range(n)]
 
 
-class WriteFunction(LanguageGame):
+class WriteFunction(CodeGame):
     """Implement a generated specification in Python; hidden tests run in the sandbox.
 
     ## Description
@@ -335,7 +335,7 @@ class WriteFunction(LanguageGame):
     * v0: initial version.
     """
 
-    answer_marker = "code"
+    entry = "solve"
     game_info = GameInfo(
         name="WriteFunction",
         version=0,
@@ -385,19 +385,11 @@ class WriteFunction(LanguageGame):
             + ("  and return the resulting list.\n" if returns == "list[int]" else "")
             + f"Examples:\n{examples}\n"
             "Your function will be run on hidden inputs in a sandbox (standard library only, a "
-            "few seconds and a few hundred MB at most). Reply with the code in a fenced block:\n"
-            "```python\ndef solve(xs):\n    ...\n```"
+            "few seconds and a few hundred MB at most). " + self._code_request("solve(xs)")
         )
 
-    def _play(self, role: str, action: str) -> Move:
-        code = extract_code(action, "solve")
-        from langgames.verifiers.python import default_sandbox
-
-        verdict = default_sandbox().check(code, "solve", self._hidden)
-        return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
-
-    def _reference(self, role: str) -> str:
+    def _reference_source(self) -> str:
         body = [line for stage in self._stages for line in stage.code]
         body.append("return result" if self._stages[-1].reduces else "return xs")
         lines = "\n".join("    " + line for line in body)
-        return f"```python\ndef solve(xs):\n{lines}\n```"
+        return f"def solve(xs):\n{lines}\n"

@@ -21,8 +21,8 @@ model wraps it, and no game can get the rules wrong on its own:
    marker              what is taken
    ==================  ==============================================================
    ``"boxed"``         the contents of the last ``\\boxed{…}`` (balanced braces)
-   ``"code"``          the code of the last fenced ``\\`\\`\\`python`` block
-   ``"code:sql"``      the code of the last fenced block in that language
+   ``"code"``          the last fenced ``\\`\\`\\`python`` block (passed on with its fence)
+   ``"code:sql"``      the last fenced block in that language
    ``"line:kw"``       the last line that starts with ``kw:`` (``"line:query|answer"`` for several
                        keywords); the whole line is passed on, keyword included
    ``None``            the whole reply (after steps 1 and 2)
@@ -225,7 +225,7 @@ def _last_fenced(text: str, langs: tuple[str, ...]) -> str | None:
         lang = text[open_at:header_end].strip().strip("`").strip().lower()
         body = text[header_end + 1 : marks[i + 1]]
         if lang in langs:
-            found = body
+            found = body if body.endswith("\n") or not body else body + "\n"
         i += 2
     return found
 
@@ -272,7 +272,10 @@ def apply_contract(text: str, marker: str | None, *, tags: Iterable[str] = REASO
         found = _last_line(text, tuple(marker[5:].split("|")))
     else:
         raise ValueError(f"unknown answer marker {marker!r}")
-    return text if found is None else found.strip("\n") if marker.startswith("code") else found
+    if found is not None and marker.startswith("code"):
+        # The block is passed on with its fence, so the game still sees that it was one.
+        return f"```{marker.partition(':')[2] or 'python'}\n{found}```"
+    return text if found is None else found
 
 
 @functools.lru_cache(maxsize=256)

@@ -35,14 +35,14 @@ from langgames.registry import make_game
         (
             "```python\r\ndef f(x):\r\n    return x\r\n```\r\nThis works.",
             "code",
-            "def f(x):\n    return x",
+            "```python\ndef f(x):\n    return x\n```",
         ),
         (
-            "```python\ndef f(): return 1\n```\n```python\ndef f(): return 2\n```",
+            "```py\ndef f(): return 1\n```\n```\ndef f(): return 2\n```",
             "code",
-            "def f(): return 2",
+            "```python\ndef f(): return 2\n```",
         ),
-        ("```sql\nSELECT 1;\n```", "code:sql", "SELECT 1;"),
+        ("```sql\nSELECT 1;\n```", "code:sql", "```sql\nSELECT 1;\n```"),
         ("I guess 3.\n**guess: 50**\nGood luck!", "line:guess", "guess: 50"),
         ("> Guess: 12", "line:guess", "Guess: 12"),
         ("query: 3\nthen\nanswer: 2x + 1", "line:query|answer", "answer: 2x + 1"),
@@ -77,7 +77,7 @@ def test_the_tag_set_is_configurable_per_env():
 def test_mark_answer_and_the_instruction_agree_with_the_reader():
     for marker, answer in [
         ("boxed", "3/4"),
-        ("code", "def f():\n    return 1"),
+        ("code", "```python\ndef f():\n    return 1\n```"),
         ("line:guess", "guess: 9"),
         (None, "x"),
     ]:
