@@ -54,6 +54,7 @@ __all__ = [
     "CoverageTracker",
     "ProxyReward",
     "RecordEpisodes",
+    "RoleReturns",
     "TokenizeObservation",
     "to_chat",
 ]
@@ -143,3 +144,62 @@ class CoverageMonitor(gym.Wrapper[str, str, str, str]):
     @property
     def collapsed(self) -> bool:
         return bool(self.tracker.stats()["collapsed"])
+
+
+class RoleReturns(gym.Wrapper[Any, Any, Any, Any]):
+    """Per-role returns of the running episode in ``info["role_returns"]``, after every step.
+
+    ``step`` returns as ``reward`` what the role that just moved earned; rewards that a move
+    assigns to *other* roles (a proposer rewarded once the solvers have answered) are only in
+    ``info["rewards"]``. Gymnasium's `RecordEpisodeStatistics` sums the scalar rewards, so on a
+    multi-role game its ``info["episode"]["r"]`` mixes every role. This wrapper keeps one return
+    per role, summed from ``info["rewards"]``:
+
+    * ``info["role_returns"]`` maps every role of the game to its return so far (``0.0`` after
+      ``reset``): one type in every state, so vector envs merge it; at the end of an episode it
+      holds the episode's returns.
+    * ``reward_role="solver"`` makes the scalar ``reward`` that role's reward in the step (0.0
+      when the step gives it nothing), so ``RecordEpisodeStatistics(RoleReturns(env,
+      reward_role="solver"))`` records the solver's return.
+
+    >>> import gymnasium as gym, langgames
+    >>> env = RoleReturns(gym.make("langgames/BugHunt-v0"))
+    >>> _, info = env.reset(seed=1)
+    >>> sorted(info["role_returns"])
+    ['coder', 'tester']
+    """
+
+    def __init__(self, env: gym.Env[Any, Any], *, reward_role: str | None = None) -> None:
+        super().__init__(env)
+        info = getattr(env.unwrapped, "game_info", None)
+        self.roles: tuple[str, ...] = tuple(info.roles) if info is not None else ()
+        if reward_role is not None and reward_role not in self.roles:
+            from langgames.errors import did_you_mean
+
+            raise InvalidArgument(
+                f"reward_role {reward_role!r} is not a role of this game."
+                f"{did_you_mean(str(reward_role), self.roles)} Its roles are: "
+                f"{', '.join(self.roles) or '(none: not a langgames game)'}."
+            )
+        self.reward_role = reward_role
+        self._returns: dict[str, float] = dict.fromkeys(self.roles, 0.0)
+
+    def reset(
+        self, *, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[Any, dict[str, Any]]:
+        obs, info = self.env.reset(seed=seed, options=options)
+        self._returns = dict.fromkeys(self.roles, 0.0)
+        self._add(info.get("rewards", {}))  # opponents that moved inside reset
+        return obs, {**info, "role_returns": dict(self._returns)}
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        rewards = info.get("rewards", {})
+        self._add(rewards)
+        if self.reward_role is not None:
+            reward = float(rewards.get(self.reward_role, 0.0))
+        return obs, reward, terminated, truncated, {**info, "role_returns": dict(self._returns)}
+
+    def _add(self, rewards: Any) -> None:
+        for role, value in dict(rewards).items():
+            self._returns[role] = self._returns.get(role, 0.0) + float(value)
