@@ -5,7 +5,7 @@ whatever it is shown. `CoverageMonitor` keeps the last ``window`` actions and, a
 reports in ``info["coverage"]``:
 
 * ``distinct_1`` / ``distinct_2``: distinct word unigrams / bigrams over all of them in the window
-  (an action with no words counts as the one token ``<empty>``);
+  (`langgames.diversity`, the same definitions as the audit's cards);
 * ``compression_ratio``: raw bytes / gzip bytes of the window's actions joined by newlines;
 * ``duplicate_rate``: ``1 - distinct actions / actions`` in the window;
 * ``collapsed``: once the window holds at least ``min_samples`` actions, True when any threshold
@@ -33,14 +33,13 @@ True
 
 from __future__ import annotations
 
-import gzip
-import itertools
 from collections import deque
 from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
 from langgames.chat import ChatMessages, to_chat
+from langgames.diversity import compression_ratio, distinct_n, duplicate_rate
 from langgames.errors import InvalidArgument
 from langgames.integrations.sb3 import CandidateActions, TokenizeObservation
 from langgames.proxy import ProxyReward
@@ -94,17 +93,9 @@ class CoverageTracker:
     def stats(self) -> dict[str, Any]:
         texts = list(self._texts)
         n = len(texts)
-        uni: list[str] = []
-        bi: list[tuple[str, str]] = []
-        for t in texts:
-            words = t.split() or ["<empty>"]
-            uni += words
-            bi += list(itertools.pairwise(words)) or [(words[0], "</s>")]
-        raw = "\n".join(texts).encode("utf-8")
-        ratio = len(raw) / len(gzip.compress(raw, mtime=0)) if raw else 1.0
-        duplicate = 1 - len(set(texts)) / n if n else 0.0
-        d1 = len(set(uni)) / len(uni) if uni else 1.0
-        d2 = len(set(bi)) / len(bi) if bi else 1.0
+        ratio = compression_ratio(texts)
+        duplicate = duplicate_rate(texts)
+        d2 = distinct_n(texts, 2)
         collapsed = n >= self.min_samples and (
             duplicate >= self.max_duplicate_rate
             or d2 <= self.min_distinct_2
@@ -112,7 +103,7 @@ class CoverageTracker:
         )
         return {
             "window": n,
-            "distinct_1": round(d1, 4),
+            "distinct_1": round(distinct_n(texts, 1), 4),
             "distinct_2": round(d2, 4),
             "compression_ratio": round(ratio, 3),
             "duplicate_rate": round(duplicate, 4),
