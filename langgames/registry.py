@@ -212,3 +212,80 @@ def load_card(id: str) -> Mapping[str, Any] | None:
         return None
     data: Mapping[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return data
+
+
+# ------------------------------------------------------------------------------------ suites
+@dataclass(frozen=True)
+class SuiteRule:
+    """Which registered games a benchmark suite plays, derived from what each game declares.
+
+    A game joins when it has one of ``tags_any`` (any tag if empty) and at least ``min_roles``
+    roles. ``difficulties`` are played where the game has them (``None``: its default level).
+    """
+
+    description: str
+    tags_any: tuple[str, ...] = ()
+    min_roles: int = 1
+    difficulties: tuple[int, ...] | None = None
+
+
+#: The benchmark suites of ``langgames bench --suite``. Adding a game adds it to every suite whose
+#: rule it matches: there is no second list of games to keep.
+SUITES: dict[str, SuiteRule] = {
+    "core": SuiteRule("Every registered game at its default difficulty: the main leaderboard."),
+    "math": SuiteRule(
+        "Math and arithmetic games scored by the SymPy verifier or exact arithmetic, at every "
+        "difficulty.",
+        tags_any=("math", "arithmetic"),
+        difficulties=(1, 2, 3),
+    ),
+    "code": SuiteRule(
+        "Code games scored in the Python sandbox (or SQLite), at every difficulty.",
+        tags_any=("code",),
+        difficulties=(1, 2, 3),
+    ),
+    "selfplay": SuiteRule(
+        "Multi-role self-play games: one policy plays every role.",
+        min_roles=2,
+        difficulties=(1, 2),
+    ),
+}
+
+#: Width of each game's block of evaluation seeds (see `eval_seed_block`).
+EVAL_BLOCK = 10_000
+
+
+def eval_seed_block(id: str) -> range:
+    """The evaluation seeds a benchmark plays for game ``id``: ``EVAL_BLOCK`` seeds of
+    `EVAL_SEEDS`, the block at the game's position in the table (append-only, so a game's block
+    never moves). Computed, never hand-picked; episode ``i`` of a suite uses ``block[i]``.
+    """
+    from langgames.core import EVAL_SEEDS
+
+    index = list(_TABLE).index(_resolve(id))
+    start = EVAL_SEEDS.start + EVAL_BLOCK * index
+    if start + EVAL_BLOCK > EVAL_SEEDS.stop:
+        raise InvalidArgument(
+            f"{id}: the table holds more than {len(EVAL_SEEDS) // EVAL_BLOCK} games; "
+            "make EVAL_BLOCK smaller"
+        )
+    return range(start, start + EVAL_BLOCK)
+
+
+def suite_members(name: str) -> list[tuple[str, range, tuple[int, ...]]]:
+    """``(game id, evaluation seeds, difficulties)`` of every game in suite ``name``."""
+    if name not in SUITES:
+        raise InvalidArgument(
+            f"unknown suite {name!r}.{did_you_mean(name, SUITES)} Suites: {', '.join(SUITES)}."
+        )
+    rule = SUITES[name]
+    members = []
+    for spec in list_games():
+        info = spec.info
+        if rule.tags_any and not set(rule.tags_any) & set(info.tags):
+            continue
+        if len(info.roles) < rule.min_roles:
+            continue
+        levels = tuple(d for d in (rule.difficulties or ()) if d in info.difficulty_levels)
+        members.append((spec.id, eval_seed_block(spec.id), levels or (info.default_difficulty,)))
+    return members
