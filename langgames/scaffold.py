@@ -3,14 +3,16 @@
 `new_game` writes three things into a langgames checkout (the folder holding ``envs/`` and
 ``tests/``):
 
-- ``envs/<snake_name>.py``: a working game on `LanguageGame`, scored by the Python sandbox
-  (``--verifier python``: write a function, hidden tests) or by the math verifier
-  (``--verifier math``: compute a value exactly), with the docstring template filled in;
+- ``envs/<snake_name>.py``: a working game on `CodeGame`, scored by the Python sandbox
+  (``--verifier python``: write a function, hidden tests) or on `MathGame`, scored by the math
+  verifier (``--verifier math``: compute a value exactly), with the docstring template filled in;
 - one ``register(...)`` line appended to ``envs/__init__.py``;
 - ``tests/test_<snake_name>.py``: runs the conformance kit on the new game.
 
-Then edit the rules, run ``pytest tests/test_<snake_name>.py``, accept the golden transcript with
-``LANGGAMES_UPDATE_GOLDEN=1 pytest tests/test_golden.py``, and read CONTRIBUTING.md.
+That is the whole change a game needs: the registry-wide tests (conformance kit, reply contract,
+exploit battery), the suites and the audit find it from the table. `NEXT_STEPS` says what is left:
+edit the rules, run its test, then ``langgames audit <id> --refresh-shipped`` writes its card and
+golden transcript in one go.
 """
 
 from __future__ import annotations
@@ -21,27 +23,37 @@ from pathlib import Path
 
 from langgames.errors import InvalidArgument, did_you_mean
 
-__all__ = ["VERIFIERS", "find_root", "new_game"]
+__all__ = ["NEXT_STEPS", "VERIFIERS", "find_root", "new_game"]
+
+#: What remains after `new_game`, printed by ``langgames new``.
+NEXT_STEPS = """\
+Next:
+  1. Write the rules in envs/{module}.py (keep the docstring sections; bump the version on any
+     change to what a player sees or how it is scored).
+  2. Check it:      .venv/bin/python -m pytest tests/test_{module}.py
+                    .venv/bin/python -m pytest -m "not slow" -k {name}
+     (the registry-wide tests, the reply contract and the exploit battery already include it).
+  3. Freeze it:     .venv/bin/langgames audit {name}-v0 --refresh-shipped
+     (writes its card, langgames/cards/{name}-v0.json, and its golden transcript,
+     tests/golden/{name}-v0.txt).
+  4. Read CONTRIBUTING.md, add a row to the README's catalogue, and open a pull request.
+"""
 
 VERIFIERS = ("python", "math")
 
-_PYTHON_TEMPLATE = '''\
-"""{name}: write a function from a short specification; hidden tests run in the sandbox."""
+_PYTHON_TEMPLATE = """\
+\"\"\"{name}: write a function from a short specification; hidden tests run in the sandbox.\"\"\"
 
 from __future__ import annotations
 
-import re
-
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo
+from langgames.envs._code_game import CodeGame
 
 __all__ = ["{name}"]
 
-_FENCE = re.compile(r"```(?:python|py)?[ \\t]*\\n(.*?)```", re.DOTALL | re.IGNORECASE)
-_MAX_CODE = 20_000
 
-
-class {name}(LanguageGame):
-    """Write ``f(x)`` returning ``k * x + c`` for stated k and c; hidden tests run in the sandbox.
+class {name}(CodeGame):
+    \"\"\"Write ``f(x)`` returning ``k*x + c`` for stated k and c; hidden tests run in the sandbox.
 
     ## Description
     TODO: say what the player does and what makes the score trustworthy. This scaffold asks for
@@ -55,7 +67,7 @@ class {name}(LanguageGame):
     The specification and the answer format.
 
     ## Action
-    Python code defining ``f(x)`` in a fenced ```` ```python ```` block.
+    Python code defining ``f(x)`` in a fenced ```` ```python ```` block (the last block counts).
 
     ## Reward
     1.0 if every hidden test passes, 0.0 otherwise, -0.1 for a reply without code (the player may
@@ -69,8 +81,9 @@ class {name}(LanguageGame):
 
     ## Version History
     * v0: initial version.
-    """
+    \"\"\"
 
+    entry = "f"
     game_info = GameInfo(
         name="{name}",
         version=0,
@@ -89,33 +102,18 @@ class {name}(LanguageGame):
         self._k = int(rng.integers(2, 10**self.difficulty))
         self._c = int(rng.integers(-9, 10))
         inputs = [int(x) for x in rng.integers(-1000, 1000, size=12)]
-        self._cases = [((x,), self._k * x + self._c) for x in inputs]
+        self._hidden = [((x,), self._k * x + self._c) for x in inputs]
         return "player"
 
     def _prompt(self, role: str) -> str:
         return (
             f"Write a Python function f(x) that returns {{self._k}} * x + ({{self._c}}) for an "
-            "integer x.\\nReply with the code in a fenced block:\\n"
-            "```python\\ndef f(x):\\n    ...\\n```"
+            f"integer x.\\n{{self._code_request('f(x)')}}"
         )
 
-    def _play(self, role: str, action: str) -> Move:
-        blocks = _FENCE.findall(action)
-        if not blocks:
-            raise ParseError("no code found: put the function in a block starting with ```python")
-        code = blocks[-1]
-        if len(code) > _MAX_CODE:
-            raise ParseError(
-                f"the code is {{len(code):,}} characters; the limit is {{_MAX_CODE:,}}"
-            )
-        from langgames.verifiers.python import default_sandbox
-
-        verdict = default_sandbox().check(code, "f", self._cases)
-        return Move(verdict, {{role: self._reward_for(verdict)}}, next_role=None)
-
-    def _reference(self, role: str) -> str:
-        return f"```python\\ndef f(x):\\n    return {{self._k}} * x + {{self._c}}\\n```"
-'''
+    def _reference_source(self) -> str:
+        return f"def f(x):\\n    return {{self._k}} * x + {{self._c}}\\n"
+"""
 
 _MATH_TEMPLATE = '''\
 """{name}: compute a value exactly; the answer is checked by the math verifier."""
