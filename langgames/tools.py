@@ -33,13 +33,19 @@ game's answer format: games that expect a fenced ```` ```python ```` block as th
   only. The wrapper's own `PythonTool.max_turns` is the bound on *steps*:
   ``game max_turns + max_calls * len(learner_roles)``; loops such as
   `langgames.testing.play_episode` use it.
-* What the tool can see: the sandbox's view of the machine, i.e. the host's file system
-  read-only, as an unprivileged user (files readable by "others" only), a private empty
-  ``/tmp``, no network, an empty environment and none of the host's processes or memory. The
-  game's instance, answers and hidden tests live in the host process and are unreachable. A
-  game that keeps data *on disk* (ScholarsCircle's ``archive_path``) must keep that file
-  unreadable by others (``chmod 600``): `PythonTool` warns (`ToolExposureWarning`) when a
-  path among the game's arguments is readable by every user.
+* What the tool can see: the sandbox's minimal view of the machine (with bubblewrap, for root
+  and ordinary users alike): the interpreter and its standard library, read-only, and a private
+  empty ``/tmp``; nothing of ``/home``, ``/root``, the working directory, the project or its
+  venv; no network, an empty environment and none of the host's processes or memory. The
+  game's instance, answers and hidden tests live in the host process and are unreachable.
+  **Nothing survives from one call to the next, nor from one episode to the next**: each call
+  is a fresh child of a worker that never holds a call's code, input or output, so not even a
+  scan of its own memory finds an earlier call (``tests/test_sandbox_leaks.py``). Without
+  bubblewrap or user namespaces the sandbox sees the host's file system and says so
+  (``langgames doctor``, a `~langgames.verifiers.python.SandboxIsolationWarning`, and each
+  result's ``details``); a game that keeps data *on disk* (ScholarsCircle's ``archive_path``)
+  should then keep that file unreadable by others (``chmod 600``): `PythonTool` warns
+  (`ToolExposureWarning`) when a path among the game's arguments is readable by every user.
 * A call that crashes, hangs or floods output gets a clear tool error in the observation
   (``status="error"``, ``"timeout"``, ``"resource_limit"``...) and the episode goes on.
 * ``info["tool_budget"]`` after every step and reset: ``{"role", "calls_this_turn",

@@ -51,7 +51,10 @@ def need(layers, *names):
 @pytest.fixture
 def markers(tmp_path):
     """Marker files in the host's temp dir and in a directory outside /tmp that the sandbox sees."""
-    outside = Path(__file__).parent / f".attack-markers-{os.getpid()}"
+    here = Path(__file__).parent
+    # As an ordinary user (tests/test_sandbox_user.py) the checkout is not writable: use $HOME.
+    base = here if os.access(here, os.W_OK) else Path.home()
+    outside = base / f".attack-markers-{os.getpid()}"
     outside.mkdir(exist_ok=True)
     paths = {}
     for where, base in (("tmp", tmp_path), ("outside", outside)):
@@ -351,8 +354,11 @@ def test_no_network(sandbox, layers, listener, code):
     ],
 )  # fmt: skip
 def test_bombs_and_limits(sandbox, code, statuses):
+    # Filling 512 MiB takes about 0.3 s of CPU, which can outlast 1 s of wall time on a machine
+    # loaded by other work: this case is about the memory limit, so give it the time to hit it.
+    kwargs = {"timeout": 3.5} if "blocks.append" in code else {}
     started = time.monotonic()
-    result = attack(sandbox, code, statuses)
+    result = attack(sandbox, code, statuses, **kwargs)
     assert time.monotonic() - started < 5
     assert len(result.stdout) <= 64 * 1024 and len(result.stderr) <= 64 * 1024
 

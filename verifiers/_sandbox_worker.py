@@ -3,16 +3,19 @@
 This file is standard-library only and has two lives:
 
 * run as a script (``python -s -S _sandbox_worker.py``), usually inside a bubblewrap namespace, it
-  is a *worker*: it pre-imports common modules, reads length-prefixed JSON jobs from its stdin,
-  forks a child per job, confines the child (session, rlimits, private ``/tmp``, dropped uid,
-  empty environment, closed descriptors, seccomp filter), enforces the wall-clock deadline by
-  killing the child's whole process tree, and replies with what it collected;
+  is a *worker*, a fork template that never holds job data: it pre-imports common modules, then
+  for each run receives on its control socket (fd 0) a small fixed message and the child's four
+  pipe ends, forks a child, confines it (session, rlimits, private ``/tmp`` and IPC, dropped uid
+  or capabilities, empty environment, closed descriptors, seccomp filter), enforces the
+  wall-clock deadline by killing the child's whole process tree, and replies with the exit status
+  only. The child reads its job from its own pipe; its output goes to the host directly;
 * imported by the host (``langgames.verifiers._sandbox_worker``), it provides the shared pieces:
-  the frame format, the tagged-JSON value codec and the seccomp support check.
+  the frame format, the tagged-JSON value codec, the seccomp support check and `Collector` (the
+  parent's side of one run's pipes).
 
-Nothing here decides a verdict: the worker only *transports* (bytes, frames, exit status,
-timings); the host (``langgames.verifiers.python``) interprets them. Frames written by the child
-are parsed strictly and forwarded; anything malformed is flagged as tampering.
+Nothing here decides a verdict: the worker only reports exit status and timings; the host
+(``langgames.verifiers.python``) collects the frames and interprets them. Frames written by the
+child are parsed strictly; anything malformed is flagged as tampering.
 """
 
 from __future__ import annotations
@@ -386,14 +389,20 @@ def build_seccomp_filter(arch: str, protected_pids: list[int]) -> list[tuple[int
 # Child confinement (runs in the forked child, before any untrusted code).
 
 _PR_SET_PDEATHSIG = 1
+_PR_SET_DUMPABLE = 4
 _PR_SET_SECCOMP = 22
 _PR_SET_CHILD_SUBREAPER = 36
 _PR_SET_NO_NEW_PRIVS = 38
 _SECCOMP_MODE_FILTER = 2
-_CLONE_NEWNS = 0x00020000
+_CLONE_NEWNS, _CLONE_NEWIPC = 0x00020000, 0x08000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
+_MS_REC, _MS_PRIVATE = 0x4000, 0x40000
+_CAP_SYS_ADMIN = 21
 NOBODY = 65534
 RESULT_FD = 3
+# Shared writable directories that also get a fresh tmpfs per run (when they exist), so that no
+# run can leave anything there for a later one.
+_PRIVATE_DIRS = ("/tmp", "/dev/shm", "/var/tmp")  # noqa: S108 - each gets its own fresh tmpfs
 
 
 class _Libc:
@@ -445,11 +454,47 @@ class _Libc:
             "prctl(PR_SET_SECCOMP)",
         )
 
-    def private_tmp(self, size: int) -> None:
-        self.check(self.lib.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
+    def private_mounts(self, size: int) -> None:
+        """A mount and IPC namespace of this run's own, with a fresh tmpfs on each shared dir."""
+        self.check(self.lib.unshare(_CLONE_NEWNS | _CLONE_NEWIPC), "unshare(CLONE_NEWNS)")
+        # Without bubblewrap, / may be a shared mount: make ours private, or the tmpfs below
+        # would propagate back to the host's /tmp.
+        private = self.lib.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None)
+        self.check(private, "mount --make-rprivate /")
         options = f"size={size},mode=1777,nr_inodes=4096".encode()
         flags = _MS_NOSUID | _MS_NODEV | _MS_NOEXEC
-        self.check(self.lib.mount(b"tmpfs", b"/tmp", b"tmpfs", flags, options), "mount /tmp")
+        for path in _PRIVATE_DIRS:
+            if path == "/tmp" or os.path.isdir(path):  # noqa: S108 - see _PRIVATE_DIRS
+                self.check(
+                    self.lib.mount(b"tmpfs", path.encode(), b"tmpfs", flags, options),
+                    f"mount {path}",
+                )
+
+    def drop_caps(self) -> None:
+        """Drop every capability (the user-namespace mode, where the uid cannot change)."""
+        import ctypes as c
+
+        class Header(c.Structure):
+            _fields_ = [("version", c.c_uint32), ("pid", c.c_int)]
+
+        class Data(c.Structure):
+            _fields_ = [("effective", c.c_uint32), ("permitted", c.c_uint32),
+                        ("inheritable", c.c_uint32)]  # fmt: skip
+
+        header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+        self.check(self.lib.capset(c.byref(header), data), "capset")
+
+
+def effective_caps() -> int:
+    """This process's effective capability mask (0 when it cannot be read)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("CapEff:"):
+                    return int(line.split()[1], 16)
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _set_rlimits(limits: dict[str, int], cpu_seconds: int) -> None:
@@ -471,7 +516,7 @@ def _set_rlimits(limits: dict[str, int], cpu_seconds: int) -> None:
     cap(resource.RLIMIT_AS, limits["memory"])
 
 
-def _confine(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int, int]) -> None:
+def _confine(control: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, ...]) -> None:
     """Everything between fork and the untrusted code. Raises on any failure (a setup error)."""
     os.setsid()
     libc: _Libc = cfg["libc"]
@@ -485,7 +530,7 @@ def _confine(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int,
     for target in range(RESULT_FD + 1):
         os.set_inheritable(target, target != RESULT_FD)
     if cfg["private_tmp"]:
-        libc.private_tmp(cfg["tmp_size"])
+        libc.private_mounts(cfg["tmp_size"])
         os.chdir("/tmp")  # noqa: S108 - this run's own fresh tmpfs
     else:
         os.chdir("/")
@@ -493,11 +538,13 @@ def _confine(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int,
         os.setgroups([])
         os.setresgid(NOBODY, NOBODY, NOBODY)
         os.setresuid(NOBODY, NOBODY, NOBODY)
+    if cfg["drop_caps"]:
+        libc.drop_caps()
     os.umask(0o077)
     os.environ.clear()  # also unsets the variables in the C environment
-    limits = dict(job["limits"])
+    limits = dict(control["limits"])
     limits["processes"] += cfg["process_baseline"]
-    _set_rlimits(limits, math.ceil(job["timeout"]) + 1)
+    _set_rlimits(limits, math.ceil(control["timeout"]) + 1)
     if cfg["seccomp_arch"]:
         libc.install_filter()
 
@@ -522,21 +569,35 @@ def _print_traceback(exc: BaseException) -> None:
         sys.stderr.write(_describe(exc) + "\n")
 
 
-def _child(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int, int]) -> None:
-    """The forked child: confine, run the snippet, report frames. Never returns."""
+def _setup_failed(error: str, nonce: Any) -> None:
+    try:
+        write_all(RESULT_FD, pack_frame({"k": "setup_error", "n": nonce, "error": error}))
+    finally:
+        os._exit(70)
+
+
+def _child(control: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, ...]) -> None:
+    """The forked child: confine, read its own job from fd 0, run it, report frames.
+
+    The job (code, arguments, nonce, then the program's stdin) arrives on a pipe that only this
+    child holds: the worker it was forked from never reads it, so no later child can find it.
+    Never returns.
+    """
     import io
     import random
 
-    nonce = job["nonce"]
     try:
-        _confine(job, cfg, fds)
+        _confine(control, cfg, fds)
     except BaseException as exc:  # reported as an infrastructure failure, never the snippet's
-        try:
-            write_all(
-                RESULT_FD, pack_frame({"k": "setup_error", "n": nonce, "error": _describe(exc)})
-            )
-        finally:
-            os._exit(70)
+        nonce = None
+        with contextlib.suppress(BaseException):
+            nonce = read_frame(0).get("nonce")
+        _setup_failed(_describe(exc), nonce)
+    try:
+        job = read_frame(0)
+        nonce = job["nonce"]
+    except BaseException as exc:
+        _setup_failed(f"could not read the job: {_describe(exc)}", None)
     sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8")
     sys.stdout = io.TextIOWrapper(
         io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="backslashreplace"
@@ -552,7 +613,7 @@ def _child(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int, i
     emit(RESULT_FD, pack({"k": "start", "n": nonce}))
     namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
     try:
-        code = compile(job["code"], "<snippet>", "exec")
+        code = compile(job.pop("code"), "<snippet>", "exec")
         exec(code, namespace)  # noqa: S102 - the untrusted code, in the confined child
         if job["mode"] == "call":
             func = namespace.get(job["entry_point"])
@@ -598,7 +659,120 @@ def _child(job: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, int, int, i
 
 
 # ---------------------------------------------------------------------------------------------
-# The worker: one job at a time, a fresh child and fresh pipes per job.
+# The parent's side of one run's pipes (used by the host for every job, and by the worker only
+# for its own start-up probe): feed the job, gather stdout, stderr and result frames under caps.
+
+
+class Collector:
+    """Feeds ``payload`` into a run's input pipe and gathers its output pipes, without blocking.
+
+    ``fds`` are the parent's ends ``(input write end, stdout, stderr, results read ends)``; the
+    collector owns them and closes them in `close`.
+    """
+
+    def __init__(self, payload: bytes, fds: tuple[int, int, int, int], caps: dict[str, int]):
+        import select
+
+        self.poller = select.poll()
+        in_fd, out_fd, err_fd, res_fd = fds
+        self.readers = {out_fd: "stdout", err_fd: "stderr", res_fd: "results"}
+        self.open = set(self.readers)
+        self.caps = caps
+        self.data: dict[str, bytearray] = {name: bytearray() for name in self.readers.values()}
+        self.exceeded: list[str] = []
+        for fd in self.readers:
+            os.set_blocking(fd, False)
+            self.poller.register(fd, select.POLLIN)
+        self.pending = memoryview(payload)
+        self.in_fd: int | None = in_fd
+        os.set_blocking(in_fd, False)
+        self.poller.register(in_fd, select.POLLOUT)
+        self._feed()
+
+    def register(self, fd: int) -> None:
+        import select
+
+        self.poller.register(fd, select.POLLIN)
+
+    def wait(self, timeout: float) -> list[int]:
+        """Serve the pipes for up to ``timeout`` seconds; return the other fds that are ready."""
+        others = []
+        for fd, _event in self.poller.poll(max(0, int(timeout * 1000) + 1)):
+            if fd == self.in_fd:
+                self._feed()
+            elif fd in self.open:
+                self._pump(fd)
+            elif fd not in self.readers:
+                others.append(fd)
+        return others
+
+    def _feed(self) -> None:
+        if self.in_fd is None:
+            return
+        try:
+            self.pending = self.pending[os.write(self.in_fd, self.pending[:65536]) :]
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # the child closed its input (or died): drop the rest
+            self.pending = self.pending[:0]
+        if not self.pending:
+            self.poller.unregister(self.in_fd)
+            os.close(self.in_fd)
+            self.in_fd = None
+
+    def _pump(self, fd: int) -> bool:
+        """Read one chunk from ``fd``; False when nothing is available now."""
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return False
+        if not chunk:
+            self.open.discard(fd)
+            self.poller.unregister(fd)
+            return True
+        name = self.readers[fd]
+        room = self.caps[name] - len(self.data[name])
+        self.data[name] += chunk[: max(room, 0)]
+        if len(chunk) > room and name not in self.exceeded:
+            self.exceeded.append(name)
+        return True
+
+    def drain(self) -> None:
+        """Read what is left once every writer is gone (stop early if one still holds a pipe)."""
+        for fd in list(self.open):
+            while fd in self.open and self._pump(fd) and not self.exceeded:
+                pass
+
+    def close(self) -> None:
+        for fd in (*self.readers, self.in_fd):
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.in_fd = None
+
+    def result(self) -> dict[str, Any]:
+        frames, problem = split_frames(bytes(self.data["results"]), self.caps["results"])
+        return {
+            "stdout": self.data["stdout"].decode("utf-8", "replace"),
+            "stderr": self.data["stderr"].decode("utf-8", "replace"),
+            "frames": frames,
+            "tampered": problem,
+            "exceeded": list(self.exceeded),
+        }
+
+
+def run_pipes() -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """Fresh pipes for one run: ``(child ends, parent ends)``, each ``(in, out, err, results)``."""
+    pipes = [os.pipe() for _ in range(4)]
+    child = (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1])
+    parent = (pipes[0][1], pipes[1][0], pipes[2][0], pipes[3][0])
+    return child, parent
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker (the fork template): it never holds a job. Per run it receives, over its control
+# socket, a small fixed message (limits, timeout, id) and the child's four pipe ends, forks,
+# closes its copies of those ends, and waits for the exit or the deadline.
 
 _PRELOAD_FOR_SNIPPETS = (
     "abc array bisect calendar cmath collections collections.abc contextlib copy dataclasses "
@@ -607,6 +781,7 @@ _PRELOAD_FOR_SNIPPETS = (
 )
 _PRELOAD_FOR_HARNESS = ("ctypes", "fcntl", "resource", "select")
 PRELOAD = (*_PRELOAD_FOR_SNIPPETS.split(), *_PRELOAD_FOR_HARNESS)
+CONTROL_MAX = 1 << 16  # bytes of one control message (they are a few hundred)
 
 
 def _children_of(pid: int) -> list[int]:
@@ -652,110 +827,6 @@ def _kill_leftovers(deadline: float) -> tuple[int, bool]:
         time.sleep(0.001)
 
 
-class Worker:
-    """State of one worker process."""
-
-    def __init__(self, cfg: dict[str, Any]) -> None:
-        self.cfg = cfg
-
-    def execute(self, job: dict[str, Any]) -> dict[str, Any]:
-        """Run one job in a fresh confined child; return what was collected (no verdicts)."""
-        limits = job["limits"]
-        pipes = [os.pipe() for _ in range(4)]  # stdin, stdout, stderr, results
-        started = time.monotonic()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child
-            try:
-                _child(job, self.cfg, (pipes[0][0], pipes[1][1], pipes[2][1], pipes[3][1]))
-            finally:
-                os._exit(71)
-        os.close(pipes[0][0])
-        for _, write_end in pipes[1:]:
-            os.close(write_end)
-        stdin_fd = pipes[0][1]
-        readers = {pipes[1][0]: "stdout", pipes[2][0]: "stderr", pipes[3][0]: "results"}
-        caps = {"stdout": limits["output"], "stderr": limits["output"], "results": limits["result"]}
-        data: dict[str, bytearray] = {name: bytearray() for name in caps}
-        exceeded: list[str] = []
-        stdin_data = memoryview(job.get("stdin", "").encode("utf-8"))
-        deadline = started + job["timeout"]
-        exit_fd = _pidfd(pid)
-        poller = _poll_setup(readers, exit_fd, stdin_fd if stdin_data else None)
-        if not stdin_data:
-            os.close(stdin_fd)
-        timed_out = exited = False
-        open_readers = set(readers)
-        while not exited and not exceeded:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            wait_ms = max(1, int(remaining * 1000) + 1) if exit_fd is not None else 5
-            for fd, _event in poller.poll(min(wait_ms, 5) if exit_fd is None else wait_ms):
-                if fd == exit_fd:
-                    exited = True
-                elif fd == stdin_fd:
-                    stdin_data = _feed(stdin_fd, stdin_data, poller)
-                elif fd in open_readers:
-                    self._pump(fd, readers[fd], data, caps, exceeded, open_readers, poller)
-            if exit_fd is None and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
-                exited = True
-        ended = time.monotonic()
-        _sigkill(pid)
-        _, status, usage = os.wait4(pid, 0)
-        killed, clean = _kill_leftovers(time.monotonic() + 2.0)
-        for fd in list(open_readers):  # everyone is dead: drain what is left, up to EOF
-            while fd in open_readers and not exceeded:
-                if not self._pump(fd, readers[fd], data, caps, exceeded, open_readers, poller):
-                    break  # a survivor still holds the pipe open: stop here
-        for fd in (*readers, exit_fd, stdin_fd if stdin_data else None):
-            if fd is not None:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        frames, problem = split_frames(bytes(data["results"]), limits["result"])
-        return {
-            "status_raw": status,
-            "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
-            "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
-            "timed_out": timed_out,
-            "exceeded": exceeded,
-            "cpu": usage.ru_utime + usage.ru_stime,
-            "cpu_limit": math.ceil(job["timeout"]) + 1,
-            "duration": ended - started,
-            "stdout": data["stdout"].decode("utf-8", "replace"),
-            "stderr": data["stderr"].decode("utf-8", "replace"),
-            "frames": frames,
-            "tampered": problem,
-            "leftovers": killed,
-            "clean": clean,
-        }
-
-    @staticmethod
-    def _pump(
-        fd: int,
-        name: str,
-        data: dict[str, bytearray],
-        caps: dict[str, int],
-        exceeded: list[str],
-        open_readers: set[int],
-        poller: Any,
-    ) -> bool:
-        """Read one chunk from ``fd`` into ``data[name]``; False when nothing is available now."""
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            return False
-        if not chunk:
-            open_readers.discard(fd)
-            poller.unregister(fd)
-            return True
-        room = caps[name] - len(data[name])
-        data[name] += chunk[: max(room, 0)]
-        if len(chunk) > room:
-            exceeded.append(name)
-        return True
-
-
 def _pidfd(pid: int) -> int | None:
     try:
         return os.pidfd_open(pid)
@@ -763,36 +834,114 @@ def _pidfd(pid: int) -> int | None:
         return None
 
 
-def _poll_setup(readers: dict[int, str], exit_fd: int | None, stdin_fd: int | None) -> Any:
+def _fork_child(control: dict[str, Any], cfg: dict[str, Any], fds: tuple[int, ...]) -> int:
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            _child(control, cfg, fds)
+        finally:
+            os._exit(71)
+    for fd in fds:
+        os.close(fd)
+    return pid
+
+
+def _reap(pid: int, started: float, ended: float, control: dict[str, Any]) -> dict[str, Any]:
+    """Kill ``pid`` and every remaining descendant; describe how it ended (no output, no data)."""
+    _sigkill(pid)
+    _, status, usage = os.wait4(pid, 0)
+    killed, clean = _kill_leftovers(time.monotonic() + 2.0)
+    return {
+        "exit_code": os.WEXITSTATUS(status) if os.WIFEXITED(status) else None,
+        "signal": os.WTERMSIG(status) if os.WIFSIGNALED(status) else None,
+        "cpu": usage.ru_utime + usage.ru_stime,
+        "cpu_limit": math.ceil(control["timeout"]) + 1,
+        "duration": ended - started,
+        "leftovers": killed,
+        "clean": clean,
+    }
+
+
+class _HostGone(Exception):
+    """The host closed the control socket: stop serving."""
+
+
+def _run_one(control: dict[str, Any], fds: list[int], cfg: dict[str, Any], sock: Any) -> dict:
+    """Fork the child for one run and wait for its exit, the deadline, or the host's ``stop``."""
     import select
 
+    started = time.monotonic()
+    pid = _fork_child(control, cfg, tuple(fds))
+    exit_fd = _pidfd(pid)
     poller = select.poll()
-    for fd in readers:
-        os.set_blocking(fd, False)
-        poller.register(fd, select.POLLIN)
+    poller.register(sock.fileno(), select.POLLIN)
     if exit_fd is not None:
         poller.register(exit_fd, select.POLLIN)
-    if stdin_fd is not None:
-        os.set_blocking(stdin_fd, False)
-        poller.register(stdin_fd, select.POLLOUT)
-    return poller
+    deadline = started + float(control["timeout"])
+    timed_out = exited = stopped = gone = False
+    while not (exited or stopped or gone):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            timed_out = True
+            break
+        wait_ms = max(1, int(remaining * 1000) + 1) if exit_fd is not None else 5
+        for fd, _event in poller.poll(min(wait_ms, 5) if exit_fd is None else wait_ms):
+            if fd == exit_fd:
+                exited = True
+            elif fd == sock.fileno():
+                message = sock.recv(CONTROL_MAX)
+                if not message:
+                    gone = True
+                else:
+                    with contextlib.suppress(ValueError):
+                        request = json.loads(message)
+                        stopped = request == {"op": "stop", "id": control.get("id")}
+        if exit_fd is None and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+            exited = True
+    reply = _reap(pid, started, time.monotonic(), control)
+    if exit_fd is not None:
+        os.close(exit_fd)
+    if gone:
+        raise _HostGone
+    reply.update(timed_out=timed_out, stopped=stopped)
+    return reply
 
 
-def _feed(fd: int, pending: memoryview, poller: Any) -> memoryview:
-    try:
-        pending = pending[os.write(fd, pending[:65536]) :]
-    except (BlockingIOError, InterruptedError):
-        return pending
-    except OSError:  # the child closed its stdin: drop the rest
-        pending = pending[:0]
-    if not pending:
-        poller.unregister(fd)
-        os.close(fd)
-    return pending
+def serve(sock: Any, cfg: dict[str, Any]) -> None:
+    """Answer run requests on the control socket until the host closes it or says ``exit``."""
+    import socket
+
+    while True:
+        try:
+            message, fds, _flags, _addr = socket.recv_fds(sock, CONTROL_MAX, 8)
+        except OSError:
+            return
+        if not message:
+            return
+        control: Any = None
+        try:
+            control = json.loads(message)
+            if control.get("op") == "exit":
+                return
+            if control.get("op") != "run":
+                continue  # e.g. a late "stop" for a run that already ended
+            if len(fds) != 4:
+                raise ValueError(f"a run needs 4 descriptors (got {len(fds)})")
+            reply = _run_one(control, fds, cfg, sock)
+            fds = []
+        except _HostGone:
+            return
+        except Exception as exc:  # a worker-side failure: reported, then the host recycles us
+            reply = {"worker_error": _describe(exc)}
+        for fd in fds:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        reply["id"] = control.get("id") if isinstance(control, dict) else None
+        sock.send(json.dumps(reply).encode())
 
 
 # ---------------------------------------------------------------------------------------------
-# Start-up: probe which layers really work here, then serve jobs until told to stop.
+# Start-up: probe which layers really work here, then serve runs until told to stop.
 
 PROBE_CODE = """
 import csv, json, os, shlex, socket  # csv and shlex are not pre-imported: a fresh import works
@@ -810,29 +959,58 @@ for name, path in (("root_writable", "/.langgames-probe"), ("tmp_writable", "/tm
     except OSError:
         facts[name] = False
 with open("/proc/self/status") as fh:
-    facts["seccomp"] = [l.split()[1] for l in fh if l.startswith("Seccomp:")][:1]
+    status = {l.split(":")[0]: l.split(":", 1)[1].split() for l in fh if ":" in l}
+facts["seccomp"] = status.get("Seccomp", [])[:1]
+facts["cap_eff"] = status.get("CapEff", ["?"])[0]
 with open("/proc/net/dev") as fh:
     facts["interfaces"] = sorted(l.split(":")[0].strip() for l in fh if ":" in l)
-facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+facts["root_entries"] = sorted(os.listdir("/"))
+try:
+    facts["fds"] = sorted(int(f) for f in os.listdir("/proc/self/fd"))
+except OSError:  # a non-dumpable process cannot list its own fds: count them instead
+    facts["fds"] = None
 print(json.dumps(facts))
 """
 
 # Which configuration key a setup error disables (matched against the error text).
 _LAYER_OF_ERROR = (("unshare", "private_tmp"), ("mount", "private_tmp"), ("setres", "drop_uid"),
-                   ("setgroups", "drop_uid"), ("PR_SET_SECCOMP", "seccomp_arch"),
-                   ("prctl(38)", "seccomp_arch"))  # fmt: skip
+                   ("setgroups", "drop_uid"), ("capset", "drop_caps"),
+                   ("PR_SET_SECCOMP", "seccomp_arch"), ("prctl(38)", "seccomp_arch"))  # fmt: skip
 
-_PROBE_LIMITS = {"memory": 1 << 30, "open_files": 64, "processes": 64, "file_size": 1 << 20,
-                 "output": 1 << 16, "result": 1 << 16}  # fmt: skip
+_PROBE_LIMITS = {"memory": 1 << 30, "open_files": 64, "processes": 64, "file_size": 1 << 20}
+_PROBE_CAPS = {"stdout": 1 << 16, "stderr": 1 << 16, "results": 1 << 16}
 
 
-def _probe(worker: Worker) -> dict[str, Any]:
+def _run_local(code: str, cfg: dict[str, Any]) -> dict[str, Any]:
+    """Run one trusted program (the probe) in a confined child, collecting its output here."""
+    control = {"timeout": 10.0, "limits": _PROBE_LIMITS}
+    child_fds, parent_fds = run_pipes()
+    started = time.monotonic()
+    pid = _fork_child(control, cfg, child_fds)
+    payload = pack_frame({"mode": "run", "code": code, "nonce": "probe"})
+    collector = Collector(payload, parent_fds, _PROBE_CAPS)
+    exit_fd = _pidfd(pid)
+    if exit_fd is not None:
+        collector.register(exit_fd)
+    deadline = started + float(control["timeout"])  # type: ignore[arg-type]
+    while time.monotonic() < deadline:
+        if collector.wait(0.005 if exit_fd is None else deadline - time.monotonic()):
+            break
+        if exit_fd is None and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
+            break
+    reply = _reap(pid, started, time.monotonic(), control)
+    if exit_fd is not None:
+        os.close(exit_fd)
+    collector.drain()
+    collector.close()
+    return {**reply, **collector.result()}
+
+
+def _probe(cfg: dict[str, Any]) -> dict[str, Any]:
     """Run a trusted probe in a confined child; disable layers whose set-up fails here."""
-    cfg, disabled = worker.cfg, dict[str, str]()
+    disabled = dict[str, str]()
     for _ in range(len(_LAYER_OF_ERROR) + 2):
-        job = {"mode": "run", "code": PROBE_CODE, "timeout": 10.0, "nonce": "probe",
-               "limits": _PROBE_LIMITS}  # fmt: skip
-        out = worker.execute(job)
+        out = _run_local(PROBE_CODE, cfg)
         setup = [f for f in out["frames"] if f.get("k") == "setup_error"]
         if setup:
             error = str(setup[0].get("error"))
@@ -863,29 +1041,38 @@ def _count_processes(uid: int) -> int:
 
 
 def main() -> None:
-    """Serve jobs on stdin/stdout (length-prefixed JSON frames) until EOF or an ``exit`` job."""
+    """Serve runs on the control socket (fd 0, a unix SOCK_SEQPACKET socket) until it closes."""
+    import socket
+
     script_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != script_dir]  # not importable
-    proto_in, proto_out = os.dup(0), os.dup(1)  # dup() makes them non-inheritable
+    sock = socket.socket(fileno=os.dup(0))  # dup() makes it non-inheritable
     devnull = os.open(os.devnull, os.O_RDWR)
-    for fd in (0, 1, 2):
+    for fd in (0, 1):
         os.dup2(devnull, fd)
     os.close(devnull)
-    init = read_frame(proto_in)
+    init = json.loads(sock.recv(CONTROL_MAX))
     libc = _Libc()
     libc.prctl(_PR_SET_CHILD_SUBREAPER, libc.ctypes.c_ulong(1))
     libc.prctl(_PR_SET_PDEATHSIG, libc.ctypes.c_ulong(signal.SIGKILL))
+    # Not dumpable: no child (same uid in a user namespace, capabilities dropped) can open this
+    # process's /proc/<pid>/mem to read or patch the template every later child is forked from.
+    libc.prctl(_PR_SET_DUMPABLE, libc.ctypes.c_ulong(0))
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
     is_root = os.geteuid() == 0
+    # In bubblewrap's user namespace (an ordinary user) the worker is uid 65534 there with every
+    # capability of that namespace: enough to give each child its own mounts, then drop them all.
+    userns_admin = not is_root and bool(effective_caps() & (1 << _CAP_SYS_ADMIN))
     arch, arch_detail = seccomp_arch()
     cfg: dict[str, Any] = {
         "libc": libc,
         "private_tmp": bool(init["namespaces"]),
         "tmp_size": int(init["tmp_size"]),
         "drop_uid": is_root,
+        "drop_caps": userns_admin,
         "seccomp_arch": arch if init["seccomp"] else None,
         "host_pid": int(init["host_pid"]),
         "process_baseline": 0,
@@ -893,8 +1080,7 @@ def main() -> None:
     if arch and init["seccomp"]:
         protected = [os.getpid(), -os.getpgrp(), -1, 1, cfg["host_pid"]]
         libc.prepare_filter(build_seccomp_filter(arch, protected))
-    worker = Worker(cfg)
-    probe = _probe(worker)
+    probe = _probe(cfg)
     uid = NOBODY if cfg["drop_uid"] else os.getuid()
     if not init["namespaces"]:
         cfg["process_baseline"] = _count_processes(uid)
@@ -909,25 +1095,15 @@ def main() -> None:
         "python": sys.version.split()[0],
         "private_tmp": cfg["private_tmp"],
         "drop_uid": cfg["drop_uid"],
+        "drop_caps": cfg["drop_caps"],
+        "userns": not is_root and bool(init["namespaces"]),
         "seccomp": cfg["seccomp_arch"],
         "seccomp_detail": arch_detail,
         "process_baseline": cfg["process_baseline"],
         **probe,
     }
-    write_all(proto_out, pack_frame(ready))
-    while True:
-        try:
-            job = read_frame(proto_in)
-        except EOFError:
-            break
-        if job.get("op") == "exit":
-            break
-        try:
-            reply = worker.execute(job)
-        except Exception as exc:  # a worker-side failure: reported, then the host recycles us
-            reply = {"worker_error": _describe(exc)}
-        reply["id"] = job.get("id")
-        write_all(proto_out, pack_frame(reply))
+    sock.send(json.dumps(ready).encode())
+    serve(sock, cfg)
 
 
 if __name__ == "__main__":

@@ -7,21 +7,32 @@ in this process and never raises here: whatever it does becomes a status.
 Layers (each reported by `isolation_report`, and named in every result's ``details``):
 
 * a pool of long-lived worker processes (one per core by default), started once with the common
-  standard-library modules imported, each recycled after ``recycle_after`` runs;
-* each worker lives in its own bubblewrap namespace (new pid, network, ipc, uts and cgroup
-  namespaces; ``/`` bound read-only; fresh ``/proc``, ``/dev`` and ``/tmp``) when ``bwrap`` works
-  here. Without it the sandbox still runs, with the missing layers reported;
-* each snippet runs in a child forked from the worker: new session, uid 65534 (when the worker is
-  root and the interpreter is readable by that uid), a private size-limited ``/tmp`` (a mount
-  namespace per run), an empty environment, only stdin/stdout/stderr and the result pipe open,
-  rlimits (CPU, address space, open files, processes, file size, no core dumps) and a seccomp
-  filter (no sockets except AF_UNIX, no connect/bind/listen/accept, no exec, no ptrace, mount,
-  namespaces, bpf, perf, keyctl, kexec, module loading..., no signals to the worker);
+  standard-library modules imported, each recycled after ``recycle_after`` runs. A worker is a
+  *fork template that never holds job data*: for each run the host makes fresh pipes and sends
+  the child's ends over the worker's control socket (SCM_RIGHTS) with a small fixed message (run
+  id, timeout, rlimits); the child reads its job (code, arguments, nonce, stdin) from its own
+  pipe, and the host reads its stdout, stderr and results directly. Nothing a job sends or
+  receives ever passes through the worker, so no later child (forked from it) can find it;
+* each worker lives in its own bubblewrap namespace (new pid, network, ipc, uts, cgroup and, for
+  an ordinary user, user namespaces) with a *minimal read-only view* of the file system: ``/usr``,
+  ``/lib*``, the interpreter's prefix (site-packages hidden), ``/etc/ld.so.cache``,
+  ``/etc/localtime`` and the worker script, plus fresh ``/proc``, ``/dev`` and ``/tmp``; nothing
+  of ``/home``, ``/root``, ``/var``, ``/run``, the working directory, the project or its venv.
+  Without bubblewrap the sandbox still runs, with the missing layers reported loudly (doctor, every
+  result's ``details``, a one-time `SandboxIsolationWarning`); ``LANGGAMES_SANDBOX_NAMESPACES=1``
+  refuses to run instead;
+* each snippet runs in a child forked from the worker: new session, uid 65534 (setresuid as root;
+  uid 65534 of the user namespace with every capability dropped for an ordinary user), a private
+  size-limited ``/tmp``, ``/dev/shm`` and IPC namespace per run, an empty environment, only
+  stdin/stdout/stderr and the result pipe open, not dumpable, rlimits (CPU, address space, open
+  files, processes, file size, no core dumps) and a seccomp filter (no sockets except AF_UNIX, no
+  connect/bind/listen/accept, no exec, no ptrace, mount, namespaces, bpf, perf, keyctl, kexec,
+  module loading..., no signals to the worker);
 * the worker kills the child's process group and every remaining descendant at the wall-clock
-  deadline (and after every run), clips output, and reads results from a pipe created for that
-  run alone. The child writes nonce-tagged, length-prefixed frames; the host parses them
-  strictly, so bytes a program writes into that pipe can only make its own result `forbidden`,
-  never a later one, and values cross as tagged JSON of exact builtin types.
+  deadline (and after every run, or when the host asks because output went over its limit). The
+  child writes nonce-tagged, length-prefixed frames; the host parses them strictly, so bytes a
+  program writes into its result pipe can only make its own result `forbidden`, never a later
+  one, and values cross as tagged JSON of exact builtin types.
 
 Run and call statuses (`RunStatus`):
 
@@ -60,12 +71,13 @@ import queue
 import select
 import shutil
 import signal
-import stat
+import socket
 import subprocess
 import sys
 import threading
 import time
 import uuid
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -78,13 +90,16 @@ if TYPE_CHECKING:  # RestrictedPython loads only when a subset policy is used
 from langgames.verifiers.verdict import Status, Verdict
 
 __all__ = [
+    "FILE_LAYERS",
     "CallResult",
     "PythonSandbox",
     "RunResult",
     "RunStatus",
+    "SandboxIsolationWarning",
     "SandboxUnavailable",
     "default_sandbox",
     "isolation_report",
+    "userns_support",
     "values_equal",
 ]
 
@@ -111,6 +126,26 @@ _INTERPRETER = os.path.realpath(sys.executable)
 _ENV_NAMESPACES = "LANGGAMES_SANDBOX_NAMESPACES"
 _ENV_SECCOMP = "LANGGAMES_SANDBOX_SECCOMP"
 _DEFAULT_POLICY: Literal["default"] = "default"
+
+
+#: The layers that keep this machine's files from snippets; doctor, every result's details and
+#: a one-time warning say so when any is missing.
+FILE_LAYERS = ("namespaces", "minimal_filesystem", "readonly_filesystem", "private_tmp", "uid_drop")
+
+
+class SandboxIsolationWarning(UserWarning):
+    """The sandbox runs without a layer that keeps this machine's files from snippets."""
+
+
+_warned: set[str] = set()
+
+
+def _warn_once(message: str) -> None:
+    """Warn (and log) once per process and message: a game that runs model code is starting."""
+    if message not in _warned:
+        _warned.add(message)
+        logger.warning("%s", message)
+        warnings.warn(message, SandboxIsolationWarning, stacklevel=3)
 
 
 class SandboxUnavailable(LangGamesError, RuntimeError):
@@ -342,60 +377,141 @@ def _env_flag(name: str) -> bool | None:
 # Launching workers.
 
 
-def _traversable_by_others(path: str) -> bool:
-    try:
-        return bool(os.stat(path).st_mode & stat.S_IXOTH)
-    except OSError:
-        return False
-
-
 def _is_policy(obj: object) -> bool:
     from langgames.verifiers.pysubset import SubsetPolicy
 
     return isinstance(obj, SubsetPolicy)
 
 
-def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
-    """The bubblewrap prefix: every namespace, ``/`` read-only, fresh ``/proc``, ``/dev``, ``/tmp``.
+# The minimal view of the file system a snippet gets under bubblewrap: system trees, the
+# interpreter's own prefix (its site-packages hidden), two small files of /etc, the worker script.
+_SYSTEM_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+_SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
+_SANDBOX_SCRIPT = "/langgames/_sandbox_worker.py"  # where the worker script appears inside
+_NAMESPACE_MOUNTS = ("proc", "dev", "tmp")
 
-    As root we skip the user namespace (it would map only uid 0, and the child must be able to
-    drop to uid 65534); unprivileged users get one. ``--die-with-parent`` is not used: it is tied
-    to the spawning *thread*, and workers are spawned from whichever thread recycles them; a
-    worker exits instead when the host's end of its stdin closes.
+
+def _under(path: str, trees: Iterable[str]) -> bool:
+    return any(path == tree or path.startswith(tree.rstrip("/") + "/") for tree in trees)
+
+
+def _interpreter_trees() -> list[str]:
+    """The directories the interpreter needs: its prefixes (standard library, lib-dynload)."""
+    trees = {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix)}
+    trees.add(os.path.dirname(_INTERPRETER))
+    return sorted(t for t in trees if not _under(t, [x for x in trees if x != t]))
+
+
+def _site_packages() -> list[str]:
+    """Every site-packages of the base interpreter (hidden from snippets: standard library only)."""
+    import site
+    import sysconfig
+
+    found: set[str] = set()
+    for prefix in {sys.base_prefix, sys.base_exec_prefix}:
+        paths = list(site.getsitepackages([prefix]))
+        for key in ("purelib", "platlib"):
+            with contextlib.suppress(KeyError, ValueError):
+                paths.append(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix}))
+        found.update(os.path.realpath(p) for p in paths if os.path.isdir(p))
+    return sorted(found)
+
+
+def _minimal_view() -> dict[str, Any]:
+    """What `_bwrap_command` binds: ``{"trees", "files", "hidden", "tops"}`` (paths on the host)."""
+    trees, links = [], []
+    for top in _SYSTEM_TREES:
+        if os.path.islink(top):
+            links.append(top)
+        elif os.path.isdir(top):
+            trees.append(top)
+    trees += [t for t in _interpreter_trees() if not _under(t, trees)]
+    files = [f for f in _SYSTEM_FILES if os.path.exists(f)]
+    hidden = [p for p in _site_packages() if _under(p, trees)]
+    tops = {p.strip("/").split("/")[0] for p in [*trees, *links, *files, _SANDBOX_SCRIPT]}
+    return {"trees": trees, "links": links, "files": files, "hidden": hidden,
+            "tops": sorted(tops | set(_NAMESPACE_MOUNTS))}  # fmt: skip
+
+
+def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
+    """The bubblewrap prefix: every namespace and a minimal, read-only view of the file system.
+
+    A snippet sees only what the interpreter needs (``/usr``, ``/lib*``, the interpreter's prefix
+    with its site-packages hidden, ``/etc/ld.so.cache`` and ``/etc/localtime``), the worker
+    script, a fresh ``/proc`` and ``/dev``, and a private tmpfs ``/tmp`` per run; nothing of
+    ``/home``, ``/root``, ``/var``, ``/run``, the rest of ``/etc``, the working directory, the
+    project or its venv. Everything is read-only, so no run can leave anything for a later one.
+
+    As root the worker is real root (no user namespace), so each child can drop to uid 65534. An
+    ordinary user gets a user namespace in which the worker is uid 65534 with that namespace's
+    capabilities (to give each child its own mounts); each child drops them all.
+    ``--die-with-parent`` is not used: it is tied to the spawning *thread*, and workers are
+    spawned from whichever thread recycles them; a worker exits instead when the host's end of
+    its control socket closes.
     """
-    unshare = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
-    unshare += ["--unshare-cgroup-try"] if is_root else ["--unshare-user"]
-    cmd = [bwrap, *unshare, "--new-session", "--ro-bind", "/", "/", "--proc", "/proc"]
-    cmd += ["--dev", "/dev", "--tmpfs", "/tmp"]  # noqa: S108 - a fresh tmpfs, not a shared dir
-    # The interpreter must stay reachable, and readable by uid 65534 (pyenv lives in /root, mode
-    # 0700): hide each closed ancestor behind an empty tmpfs and bind the needed trees back.
-    needed = {
-        os.path.realpath(p)
-        for p in (sys.base_prefix, sys.base_exec_prefix, os.path.dirname(_WORKER_SCRIPT))
-    }
-    needed.add(os.path.dirname(_INTERPRETER))
-    hidden = ["/tmp"]  # noqa: S108 - hidden behind the tmpfs above
-    for path in sorted(needed):
-        parts = path.strip("/").split("/")
-        for depth in range(1, len(parts)):
-            ancestor = "/" + "/".join(parts[:depth])
-            if not _traversable_by_others(ancestor) and ancestor not in hidden:
-                hidden.append(ancestor)
-                cmd += ["--tmpfs", ancestor]
-                break
+    view = _minimal_view()
+    cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+           "--unshare-cgroup-try"]  # fmt: skip
+    if not is_root:
+        cmd += ["--unshare-user", "--uid", str(_w.NOBODY), "--gid", str(_w.NOBODY)]
+        cmd += ["--cap-add", "ALL"]  # inside the new user namespace only
+    cmd += ["--new-session", "--chdir", "/"]
+    bound: list[str] = []
     made: set[str] = set()
-    for path in sorted(needed):
-        top = next((h for h in hidden if path == h or path.startswith(h + "/")), None)
-        if top is None or any(path.startswith(p + "/") for p in needed if p != path):
-            continue
-        parts = path[len(top) :].strip("/").split("/")[:-1]
-        for depth in range(1, len(parts) + 1):  # bwrap would create these mode 0700
-            directory = top + "/" + "/".join(parts[:depth])
-            if directory not in made:
+
+    def parents(path: str) -> None:  # bwrap would create missing parents mode 0700
+        parts = path.strip("/").split("/")[:-1]
+        for depth in range(1, len(parts) + 1):
+            directory = "/" + "/".join(parts[:depth])
+            if directory not in made and not _under(directory, bound):
                 made.add(directory)
-                cmd += ["--perms", "0755", "--dir", directory]
-        cmd += ["--ro-bind", path, path]
+                cmd.extend(["--perms", "0755", "--dir", directory])
+
+    for link in view["links"]:
+        cmd += ["--symlink", os.readlink(link), link]
+    for tree in view["trees"]:
+        parents(tree)
+        cmd += ["--ro-bind", tree, tree]
+        bound.append(tree)
+    for path in view["files"]:
+        parents(path)
+        cmd += ["--symlink", os.readlink(path), path] if os.path.islink(path) else [
+            "--ro-bind", path, path]  # fmt: skip
+    for path in view["hidden"]:
+        cmd += ["--tmpfs", path, "--remount-ro", path]
+    parents(_SANDBOX_SCRIPT)
+    cmd += ["--ro-bind", _WORKER_SCRIPT, _SANDBOX_SCRIPT]
+    cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
+    cmd += ["--tmpfs", "/tmp", "--remount-ro", "/tmp", "--remount-ro", "/"]  # noqa: S108
     return [*cmd, "--"]
+
+
+def userns_support() -> tuple[bool | None, str]:
+    """Whether an ordinary user can create the user namespace bubblewrap needs here.
+
+    Returns ``(available, detail)``; ``available`` is None when running as root (not needed).
+    """
+    if os.geteuid() == 0:
+        return None, "running as root: bubblewrap needs no user namespace"
+    checks = (
+        ("/proc/sys/kernel/unprivileged_userns_clone", "0",
+         "sysctl -w kernel.unprivileged_userns_clone=1"),
+        ("/proc/sys/user/max_user_namespaces", "0", "sysctl -w user.max_user_namespaces=15000"),
+        ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",
+         "an AppArmor profile allowing bwrap user namespaces, or "
+         "sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+    )  # fmt: skip
+    for path, bad, fix in checks:
+        try:
+            with open(path) as fh:
+                value = fh.read().strip()
+        except OSError:
+            continue
+        if value == bad:
+            name = path.removeprefix("/proc/sys/").replace("/", ".")
+            return False, f"the kernel disables unprivileged user namespaces ({name}={bad}); " \
+                          f"an administrator can enable them: {fix}"  # fmt: skip
+    return True, "unprivileged user namespaces are enabled"
 
 
 class _WorkerFailed(Exception):
@@ -403,64 +519,73 @@ class _WorkerFailed(Exception):
 
 
 class _Worker:
-    """One worker process and its protocol pipes (owned by the host)."""
+    """One worker process (a fork template that never holds job data) and its control socket.
+
+    Per run the host makes four fresh pipes, sends the child's ends with a small fixed control
+    message (run id, timeout, rlimits) over the socket (SCM_RIGHTS), and itself writes the job
+    into the child's input pipe and reads its stdout, stderr and result pipes. The worker only
+    forks, confines, kills at the deadline and reports the exit status.
+    """
 
     def __init__(self, command: list[str], init: dict[str, Any], hash_seed: int = 0) -> None:
         self.runs = 0
         self.ready: dict[str, Any] | None = None
         self.broken = False
         self.failure: str | None = None  # why the worker could not even be launched
-        self._buffer = bytearray()
         self.proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
         try:
-            self.proc = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                env={"PYTHONHASHSEED": str(hash_seed)},
-                start_new_session=True,  # terminal signals (Ctrl-C) go to the host, not the workers
-            )
-            self._in = self.proc.stdin.fileno()  # type: ignore[union-attr]
-            self._out = self.proc.stdout.fileno()  # type: ignore[union-attr]
+            host_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self._sock = host_end
+            try:
+                self.proc = subprocess.Popen(
+                    command,
+                    stdin=worker_end.fileno(),
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    env={"PYTHONHASHSEED": str(hash_seed)},
+                    start_new_session=True,  # terminal signals go to the host, not the workers
+                )
+            finally:
+                worker_end.close()
             self._send(init)
         except (OSError, _WorkerFailed) as exc:
             self.broken, self.failure = True, f"could not launch {command[0]}: {exc}"
 
-    def _send(self, obj: dict[str, Any]) -> None:
+    def _send(self, obj: dict[str, Any], fds: Sequence[int] = ()) -> None:
+        assert self._sock is not None
+        data = json.dumps(obj, separators=(",", ":")).encode()
         try:
-            _w.write_all(self._in, _w.pack_frame(obj))
+            if fds:
+                socket.send_fds(self._sock, [data], list(fds))
+            else:
+                self._sock.send(data)
         except OSError as exc:
             # A worker that died at once (e.g. bwrap refused) says why on stderr: report that.
             raise _WorkerFailed(
                 f"could not send to the worker: {exc} ({self._stderr_tail()})"
             ) from None
 
+    def _read_message(self) -> dict[str, Any]:
+        assert self._sock is not None
+        try:
+            message = self._sock.recv(1 << 20)
+        except OSError as exc:  # e.g. reset: the worker died at once (bwrap refused...)
+            raise _WorkerFailed(f"worker exited: {exc} ({self._stderr_tail()})") from None
+        if not message:
+            raise _WorkerFailed(f"worker exited ({self._stderr_tail()})")
+        reply = json.loads(message)
+        if not isinstance(reply, dict):
+            raise _WorkerFailed("worker sent a message that is not an object")
+        return reply
+
     def _receive(self, timeout: float) -> dict[str, Any]:
-        deadline = time.monotonic() + timeout
-        header = _w.FRAME_HEADER.size
-        while True:
-            if len(self._buffer) >= header:
-                (size,) = _w.FRAME_HEADER.unpack_from(self._buffer)
-                if size > _w.MAX_JOB_BYTES:
-                    raise _WorkerFailed(f"worker sent an oversized frame ({size} bytes)")
-                if len(self._buffer) >= header + size:
-                    body = bytes(self._buffer[header : header + size])
-                    del self._buffer[: header + size]
-                    reply = json.loads(body)
-                    if not isinstance(reply, dict):
-                        raise _WorkerFailed("worker sent a frame that is not an object")
-                    return reply
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _WorkerFailed(f"worker did not answer within {timeout:.1f} s")
-            poller = select.poll()
-            poller.register(self._out, select.POLLIN)
-            if poller.poll(max(1, int(remaining * 1000))):
-                chunk = os.read(self._out, 1 << 20)
-                if not chunk:
-                    raise _WorkerFailed(f"worker exited ({self._stderr_tail()})")
-                self._buffer += chunk
+        assert self._sock is not None
+        poller = select.poll()
+        poller.register(self._sock.fileno(), select.POLLIN)
+        if not poller.poll(max(1, int(timeout * 1000))):
+            raise _WorkerFailed(f"worker did not answer within {timeout:.1f} s")
+        return self._read_message()
 
     def _stderr_tail(self) -> str:
         if self.proc is None:
@@ -483,7 +608,7 @@ class _Worker:
         if self.ready is None:
             try:
                 ready = self._receive(_STARTUP_TIMEOUT)
-            except (_WorkerFailed, ValueError) as exc:
+            except (_WorkerFailed, ValueError, OSError) as exc:
                 self.broken = True
                 raise _WorkerFailed(f"worker failed to start: {exc}") from None
             if ready.get("k") != "ready":
@@ -492,22 +617,55 @@ class _Worker:
             self.ready = ready
         return self.ready
 
-    def request(self, job: dict[str, Any], wait: float) -> dict[str, Any]:
+    def run(
+        self, control: dict[str, Any], payload: bytes, caps: dict[str, int], wait: float
+    ) -> dict[str, Any]:
+        """One run: hand the child's pipe ends to the worker, feed and collect them here."""
         self.ensure_ready()
+        assert self._sock is not None
+        child_fds, parent_fds = _w.run_pipes()
         try:
-            self._send(job)
-            reply = self._receive(wait)
-        except (_WorkerFailed, ValueError) as exc:
+            self._send(control, child_fds)
+        except _WorkerFailed:
+            self.broken = True
+            for fd in parent_fds:
+                os.close(fd)
+            raise
+        finally:
+            for fd in child_fds:
+                os.close(fd)
+        collector = _w.Collector(payload, parent_fds, caps)
+        status: dict[str, Any] | None = None
+        try:
+            collector.register(self._sock.fileno())
+            deadline = time.monotonic() + wait
+            stop_sent = False
+            while status is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise _WorkerFailed(f"worker did not answer within {wait:.1f} s")
+                if collector.wait(remaining):
+                    status = self._read_message()
+                if collector.exceeded and not stop_sent and status is None:
+                    self._send({"op": "stop", "id": control["id"]})  # kill it now
+                    stop_sent = True
+            collector.drain()
+        except (_WorkerFailed, ValueError, OSError) as exc:
             self.broken = True
             raise _WorkerFailed(str(exc)) from None
-        if reply.get("id") != job["id"]:
+        finally:
+            collector.close()
+        if status.get("id") != control["id"]:
             self.broken = True
-            raise _WorkerFailed("worker answered a different job (protocol desynchronised)")
+            raise _WorkerFailed("worker answered a different run (protocol desynchronised)")
         self.runs += 1
-        return reply
+        return {**status, **collector.result()}
 
     def kill(self) -> None:
         self.broken = True
+        if self._sock is not None:
+            with contextlib.suppress(OSError):
+                self._sock.close()
         if self.proc is None:
             return
         with contextlib.suppress(OSError):  # the worker's own session (bwrap included)
@@ -517,10 +675,9 @@ class _Worker:
             self.proc.wait(timeout=5.0)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        if self.proc.stderr is not None:
+            with contextlib.suppress(OSError):
+                self.proc.stderr.close()
 
     def host_pids(self) -> list[int]:
         """Host pids of this worker's processes (bwrap and the Python worker)."""
@@ -675,7 +832,8 @@ class PythonSandbox:
         self._init: dict[str, Any] = {}
         self._namespace_note = ""
         self._facts: dict[str, Any] = {}
-        self._summary: dict[str, list[str]] | None = None
+        self._view: dict[str, Any] = {}
+        self._summary: dict[str, Any] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     def __enter__(self) -> PythonSandbox:
@@ -735,6 +893,17 @@ class PythonSandbox:
                         ready.get("disabled", {}).get("seccomp_arch") or ready.get("seccomp_detail")
                     )
                 )
+            self._summary = None
+            missing = self._file_layers_missing()
+            if missing and self._want_namespaces:
+                for worker in workers:
+                    worker.kill()
+                raise SandboxUnavailable(
+                    "namespaces=True (or LANGGAMES_SANDBOX_NAMESPACES=1) was requested but these "
+                    f"file-protecting layers are missing here: {', '.join(missing)}"
+                )
+            if missing:
+                _warn_once(self._exposure_warning(missing))
             for worker in workers:
                 self._idle.put(worker)
             self._started = True
@@ -761,13 +930,16 @@ class PythonSandbox:
         # -s -S: no site-packages (snippets get the standard library only); the environment is
         # ours entirely (env below), so -E is not needed and a fixed PYTHONHASHSEED makes set and
         # dict iteration orders the same in every worker.
-        # The real interpreter, not a virtualenv's symlink to it: the venv may live where the
-        # namespace hides (e.g. a checkout under /tmp), and workers use the stdlib only (-s -S).
-        python = [_INTERPRETER, "-s", "-S", "-B", "-X", "utf8", _WORKER_SCRIPT]
+        # The real interpreter, not a virtualenv's symlink to it: the venv is not in the
+        # namespace's view, and workers use the stdlib only (-s -S).
+        python = [_INTERPRETER, "-s", "-S", "-B", "-X", "utf8"]
         if use_namespaces:
             prefix = _bwrap_command(shutil.which("bwrap") or "bwrap", os.geteuid() == 0)
+            self._view = _minimal_view()
+            python.append(_SANDBOX_SCRIPT)
         else:
-            prefix = []
+            prefix, self._view = [], {}
+            python.append(_WORKER_SCRIPT)
         self._command = prefix + python
         self._init = {
             "namespaces": use_namespaces,
@@ -831,35 +1003,78 @@ class PythonSandbox:
         run under the same confinement as every snippet, not what was merely configured.
         """
         self.start()
+        return self._report()
+
+    def _report(self) -> list[dict[str, Any]]:
         facts = self._facts
         probe = facts.get("facts", {})
         disabled = facts.get("disabled", {})
         namespaces = bool(self._init.get("namespaces"))
         seccomp = bool(facts.get("seccomp"))
-        drop_uid = bool(facts.get("drop_uid"))
-        is_root_child = probe.get("uid") == 0
         limits = self.limits
         network_ns = namespaces and probe.get("interfaces") == ["lo"]
+        try:
+            no_caps = int(str(probe.get("cap_eff")), 16) == 0
+        except ValueError:
+            no_caps = False
+        unprivileged = probe.get("uid") == _w.NOBODY and no_caps
+        is_root_child = probe.get("uid") == 0
+        me = "root" if os.geteuid() == 0 else f"uid {os.getuid()}"
+        view = self._view
+        visible = set(probe.get("root_entries") or [])
+        minimal = namespaces and bool(visible) and visible <= set(view.get("tops", []))
+        if minimal:
+            prefixes = ", ".join(t for t in view["trees"] if not _under(t, _SYSTEM_TREES))
+            view_detail = (
+                "a snippet sees only /usr, /lib*, the interpreter's prefix "
+                f"({prefixes or 'in /usr'}"
+                f"; site-packages hidden), {', '.join(view['files']) or 'no file of /etc'}, the "
+                "worker script, its own /proc, /dev and /tmp; nothing of /home, /root, /var, "
+                "/run, the rest of /etc, the working directory, the project or its venv"
+            )
+        elif namespaces:
+            view_detail = f"unexpected entries in the snippet's /: {sorted(visible)}"
+        else:
+            view_detail = (
+                "no bubblewrap: a snippet sees this machine's whole file system and can read "
+                "(and print into an observation) every file readable by "
+                + ("uid 65534, i.e. every world-readable file" if unprivileged else f"{me}")
+            )
+        if facts.get("drop_uid"):
+            uid_detail = f"snippets run as uid {_w.NOBODY} (setresuid from root), no capabilities"
+        elif facts.get("drop_caps"):
+            uid_detail = (
+                f"snippets run as uid {_w.NOBODY} of a user namespace ({me} outside it) with "
+                "every capability dropped; none of your files are in their view"
+            )
+        else:
+            uid_detail = str(
+                disabled.get("drop_uid") or disabled.get("drop_caps")
+                or f"snippets run as {me}, with all of its file permissions"
+            )  # fmt: skip
         rows = [
             ("worker_pool", True, f"{self.workers} warm worker(s), standard library pre-imported; "
-             f"one forked child per snippet; each worker recycled after {self.recycle_after} runs"),
+             "each snippet forked from a template that never holds job data (its job, stdin and "
+             "results travel on pipes only it and the host hold); "
+             f"each worker recycled after {self.recycle_after} runs"),
             ("namespaces", namespaces, self._namespace_note + (
-                "; new pid, net, ipc, uts, cgroup namespaces, / read-only" if namespaces else "")),
+                "; new pid, net, ipc, uts, cgroup"
+                + ("" if os.geteuid() == 0 else ", user") + " namespaces" if namespaces else "")),
+            ("minimal_filesystem", minimal, view_detail),
             ("network", network_ns or seccomp, "; ".join(filter(None, [
                 "own network namespace (loopback only)" if network_ns else "no network namespace",
                 "seccomp refuses sockets other than AF_UNIX and connect/bind/listen/accept"
                 if seccomp else "no seccomp network filter"]))),
             ("readonly_filesystem", probe.get("root_writable") is False,
-             "/ bound read-only" if namespaces else
+             "everything visible is bound read-only" if namespaces else
              ("no mount namespace: writes limited only by the uid's permissions"
-              + ("" if drop_uid else " (uid 0: anything root may write)"))),
+              + ("" if unprivileged else f" ({me}: anything it may write)"))),
             ("private_tmp", bool(facts.get("private_tmp")) and probe.get("tmp_empty") is True,
-             f"fresh {self.tmp_size // (1024 * 1024)} MiB tmpfs /tmp per run"
+             f"fresh {self.tmp_size // (1024 * 1024)} MiB tmpfs on /tmp (and /dev/shm, /var/tmp "
+             "where they exist) and a fresh IPC namespace per run"
              if facts.get("private_tmp") else
              disabled.get("private_tmp", "needs a mount namespace; /tmp is shared")),
-            ("uid_drop", drop_uid and probe.get("uid") == _w.NOBODY,
-             f"snippets run as uid {_w.NOBODY}" if drop_uid else
-             disabled.get("drop_uid", "the worker is not root, so the uid cannot change")),
+            ("uid_drop", unprivileged, uid_detail),
             ("seccomp", seccomp and probe.get("seccomp") == ["2"],
              f"{facts.get('seccomp_detail')}: kills ptrace, mount, namespaces, bpf, perf, "
              "keyctl, kexec, modules...; refuses exec, non-AF_UNIX sockets, signals to the worker"
@@ -875,11 +1090,12 @@ class PythonSandbox:
              f"descendant at the deadline (default {self.timeout:g} s) and after every run"),
             ("clean_process", probe.get("env") == 0,
              "empty environment; only stdin, stdout, stderr and the result pipe are open; "
-             "new session"),
+             "new session; not dumpable"),
             ("output_clip", True, f"stdout and stderr each kept up to {limits['output']} bytes; "
              "more is resource_limit"),
-            ("result_channel", True, "fresh pipe per run; nonce-tagged length-prefixed frames, "
-             "strictly parsed; tampering makes only that run forbidden; exact-type tagged JSON"),
+            ("result_channel", True, "fresh pipe per run, read by the host directly; "
+             "nonce-tagged length-prefixed frames, strictly parsed; tampering makes only that run "
+             "forbidden; exact-type tagged JSON"),
             # The subset policy is a per-call choice, not a layer a machine can lack: it is not
             # reported here (a refusal names it in the verdict instead).
         ]  # fmt: skip
@@ -890,14 +1106,37 @@ class PythonSandbox:
             for name, active, detail in rows
         ]
 
-    def _isolation_summary(self) -> dict[str, list[str]]:
+    def _file_layers_missing(self) -> list[str]:
+        """The layers that keep this machine's files from snippets that are missing here."""
+        report = {row["layer"]: row["active"] for row in self._report()}
+        return [name for name in FILE_LAYERS if not report.get(name, False)]
+
+    def _exposure_warning(self, missing: list[str]) -> str:
+        who = "root" if os.geteuid() == 0 else f"uid {os.getuid()}"
+        return (
+            f"the Python sandbox cannot hide this machine's files from snippets here (missing: "
+            f"{', '.join(missing)}; {self._namespace_note}): model code can read, and print into "
+            f"an observation, files readable by {who if 'uid_drop' in missing else 'uid 65534'}. "
+            "Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user "
+            f"namespaces, or set {_ENV_NAMESPACES}=1 to refuse to run without them "
+            "(see `langgames doctor`)."
+        )
+
+    def _isolation_summary(self) -> dict[str, Any]:
         if self._summary is None:
             report = self.isolation_report()
-            self._summary = {
+            summary: dict[str, Any] = {
                 "isolation": [row["layer"] for row in report if row["active"]],
                 "isolation_missing": [row["layer"] for row in report if not row["active"]],
             }
-        return {key: list(value) for key, value in self._summary.items()}
+            missing = [name for name in FILE_LAYERS if name in summary["isolation_missing"]]
+            if missing:
+                summary["isolation_warning"] = self._exposure_warning(missing)
+            self._summary = summary
+        return {
+            key: list(value) if isinstance(value, list) else value
+            for key, value in self._summary.items()
+        }
 
     # -- running -------------------------------------------------------------------------------
     def _policy_for(self, policy: SubsetPolicy | Literal["default"] | None) -> SubsetPolicy | None:
@@ -918,13 +1157,27 @@ class PythonSandbox:
         return verdict if verdict is not None and verdict.status is Status.FORBIDDEN else None
 
     def _execute(self, job: dict[str, Any]) -> tuple[dict[str, Any], str]:
-        """Send one job to a worker: ``(reply, nonce)``. Never raises for the code's sake."""
+        """Run one job in a fresh child: ``(reply, nonce)``. Never raises for the code's sake.
+
+        The job itself (code, arguments, nonce, stdin) goes straight into the child's own input
+        pipe; the worker sees only the control message (run id, timeout, rlimits) and the pipe
+        ends, so nothing of this job can reach the worker, and through it any later run.
+        """
         nonce = uuid.uuid4().hex
-        job.update(nonce=nonce, id=uuid.uuid4().hex, limits=self.limits)
+        stdin = job.pop("stdin", "").encode("utf-8")
+        payload = _w.pack_frame({**job, "nonce": nonce}) + stdin
+        limits = self.limits
+        control = {
+            "op": "run",
+            "id": uuid.uuid4().hex,
+            "timeout": job["timeout"],
+            "limits": {k: limits[k] for k in ("memory", "open_files", "processes", "file_size")},
+        }
+        caps = {"stdout": limits["output"], "stderr": limits["output"], "results": limits["result"]}
         worker = self._acquire()
         recycle = False
         try:
-            reply = worker.request(job, job["timeout"] + _HOST_GRACE)
+            reply = worker.run(control, payload, caps, job["timeout"] + _HOST_GRACE)
             recycle = not reply.get("clean", True) or "worker_error" in reply
         except _WorkerFailed as exc:
             logger.warning("sandbox worker failed: %s", exc)
@@ -1173,7 +1426,9 @@ def _interpret(reply: dict[str, Any], nonce: str, n_cases: int) -> _Outcome:
         return _uniform(RunStatus.VERIFIER_ERROR, failure, n_cases, details)
     frames = reply.get("frames") or []
     first = frames[0] if frames else {}
-    if first.get("k") == "setup_error" and first.get("n") == nonce and len(frames) == 1:
+    # A lone setup_error frame comes from the harness before any snippet code ran (the harness
+    # writes "start" first), so it is trusted even without the nonce (the job was unreadable).
+    if first.get("k") == "setup_error" and first.get("n") in (nonce, None) and len(frames) == 1:
         failure = f"sandbox set-up failed: {first.get('error')}"
         return _uniform(RunStatus.VERIFIER_ERROR, failure, n_cases, details)
     case_frames, end, parse_problem = _parse_frames(frames, nonce, n_cases)
