@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import textwrap
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import IO, Any
 
 from langgames.errors import LangGamesError
@@ -88,14 +90,64 @@ def cmd_list(args: argparse.Namespace, out: IO[str]) -> int:
         )
         + "\n"
     )
+    if args.tag is None:
+        from langgames.registry import _OTHER
+
+        for other in _OTHER:
+            out.write(f"{other}  (not a game: plays a different game per episode)\n")
     out.write(f"\n{len(specs)} games. `langgames show <id>` for one game's documentation.\n")
     return 0
 
 
-def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
-    from langgames.registry import get_spec
+def _card_summary(card: dict[str, Any] | None) -> list[str]:
+    """A card in a few lines: grade, flags, reference pass rate, exploits, coverage, latency."""
+    if not card:
+        return ["not audited yet (`langgames audit <id>`)"]
+    rel = card.get("reliability", {})
+    cov = card.get("coverage", {})
+    lines = [
+        f"grade {card.get('grade', '?')}"
+        + (" - FLAGGED: " + "; ".join(card.get("flags", [])) if card.get("flagged") else "")
+        + f" (audited {card.get('date', '?')}, {card.get('episodes', '?')} episodes per level)",
+    ]
+    if "reference_pass_rate" in rel:
+        lines.append(f"reference pass rate {rel['reference_pass_rate']:.3g}")
+    exploits = rel.get("exploits")
+    if isinstance(exploits, dict) and exploits:
+        best = exploits.get("best") or exploits.get("max_return")
+        if best is not None:
+            lines.append(f"best exploit probe: {best}")
+    levels = cov.get("levels")
+    if isinstance(levels, dict):
+        parts = []
+        for level, data in sorted(levels.items()):
+            if isinstance(data, dict) and "unique_instance_rate" in data:
+                parts.append(f"level {level}: {data['unique_instance_rate']:.0%} unique")
+        if parts:
+            lines.append("coverage: " + ", ".join(parts))
+    latency = rel.get("latency_ms")
+    if isinstance(latency, dict) and "p95" in latency:
+        lines.append(f"step latency p95 {latency['p95']:.3g} ms")
+    return lines
 
-    spec = get_spec(args.id)
+
+def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
+    from langgames.registry import _OTHER, _resolve, get_spec, load_class
+
+    game_id = _resolve(args.id, games_only=False)
+    if game_id in _OTHER:  # Curriculum-v0: an env of the namespace that is not a game
+        import importlib
+        import inspect
+
+        module_name, _, attr = _OTHER[game_id][0].partition(":")
+        doc = inspect.getdoc(getattr(importlib.import_module(module_name), attr)) or ""
+        if args.json:
+            json.dump({"id": game_id, "entry_point": _OTHER[game_id][0], "game": False}, out)
+            out.write("\n")
+            return 0
+        out.write(f"{game_id} (not a game: no verifier of its own, no card)\n\n{doc}\n")
+        return 0
+    spec = get_spec(game_id)
     data = spec.to_dict()
     if args.json:
         json.dump(data, out, indent=2)
@@ -103,14 +155,25 @@ def cmd_show(args: argparse.Namespace, out: IO[str]) -> int:
         return 0
     card = data.pop("card")
     out.write(f"{spec.id}: {spec.summary}\n\n")
+    out.write(inspect_doc(load_class(spec.entry_point)) + "\n\n")
     out.write("Declared:\n")
     for key, value in data.items():
         if key not in ("id", "summary"):
             out.write(f"  {key}: {value}\n")
-    out.write("\nMeasured (card): ")
-    out.write(json.dumps(card, indent=2) + "\n" if card else "not audited yet\n")
-    out.write("\n" + spec.doc + "\n")
+    out.write("\nMeasured (card):\n")
+    if args.card:
+        out.write(json.dumps(card, indent=2) + "\n" if card else "  not audited yet\n")
+    else:
+        out.write("".join(f"  {line}\n" for line in _card_summary(card)))
+        if card:
+            out.write("  (`langgames show <id> --card` prints all of it)\n")
     return 0
+
+
+def inspect_doc(obj: Any) -> str:
+    import inspect
+
+    return inspect.getdoc(obj) or ""
 
 
 def cmd_play(args: argparse.Namespace, out: IO[str], read: Callable[[str], str] = input) -> int:
@@ -183,6 +246,7 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
     """Report the Python, the optional extras and the sandbox's isolation layers."""
     import importlib
     import importlib.util
+    import os
     import platform
 
     import langgames
@@ -216,28 +280,37 @@ def cmd_doctor(args: argparse.Namespace, out: IO[str]) -> int:
     for layer in layers:
         mark = "active " if layer["active"] else "MISSING"
         out.write(f"  [{mark}] {layer['layer']}: {layer['detail']}\n")
+    userns = getattr(sandbox, "userns_support", None)
+    if userns is not None:
+        available, detail = userns()
+        if available is not None:
+            out.write(f"  user namespaces: {'available' if available else 'UNAVAILABLE'}: "
+                      f"{detail}\n")  # fmt: skip
     missing = [layer["layer"] for layer in layers if not layer["active"]]
     if missing:
         out.write(f"\nThe sandbox runs without: {', '.join(missing)}.\n")
+    file_layers = getattr(sandbox, "FILE_LAYERS", ())
+    exposed = [name for name in missing if name in file_layers]
+    if exposed:
+        who = "root" if os.geteuid() == 0 else "you"
+        out.write(
+            f"\nWARNING: snippets (model code) can read files of this machine that {who} can "
+            f"read, and print them into observations (missing: {', '.join(exposed)}).\n"
+            "Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user "
+            "namespaces; on a shared machine set LANGGAMES_SANDBOX_NAMESPACES=1 so that the "
+            "sandbox refuses to run without them.\n"
+        )
     return 0
 
 
 def cmd_new(args: argparse.Namespace, out: IO[str]) -> int:
-    """Scaffold a game module, its registration line and its test."""
-    from pathlib import Path
-
-    from langgames.scaffold import find_root, new_game
+    """Scaffold a game module, its registration line and its test; say what is left."""
+    from langgames.scaffold import NEXT_STEPS, _snake, find_root, new_game
 
     root = Path(args.root) if args.root else find_root()
     for path in new_game(args.name, args.verifier, root):
         out.write(f"wrote {path}\n")
-    module = "".join("_" + c.lower() if c.isupper() else c for c in args.name).lstrip("_")
-    out.write(
-        f"\nNext: edit envs/{module}.py, then run\n"
-        f"  python -m pytest tests/test_{module}.py\n"
-        "  LANGGAMES_UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py\n"
-        "and read CONTRIBUTING.md.\n"
-    )
+    out.write("\n" + NEXT_STEPS.format(module=_snake(args.name), name=args.name))
     return 0
 
 
@@ -266,12 +339,46 @@ def _add_tool_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def user_cards_dir() -> Path:
+    """Where `langgames audit` writes cards by default: a user directory, never the package."""
+    home = os.environ.get("LANGGAMES_HOME")
+    if home:
+        return Path(home).expanduser() / "cards"
+    data = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data) / "langgames" / "cards"
+
+
+def _audit_out(args: argparse.Namespace) -> Path:
+    from langgames.errors import InvalidArgument
+
+    if args.refresh_shipped:
+        if args.out is not None:
+            raise InvalidArgument("--refresh-shipped writes the shipped cards; drop --out")
+        shipped = Path(__file__).resolve().parent / "cards"
+        if any(part in ("site-packages", "dist-packages") for part in shipped.parts):
+            raise InvalidArgument(
+                f"--refresh-shipped writes the cards of a source checkout, but langgames is "
+                f"installed at {shipped.parent}; run it from a clone (pip install -e .)"
+            )
+        return shipped
+    return Path(args.out) if args.out is not None else user_cards_dir()
+
+
 def cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     """Measure games' coverage and reliability and write their cards; 1 if any is flagged."""
     from langgames.audit import audit_games, write_card
 
+    directory = _audit_out(args)
+    golden = directory.parent.parent / "tests" / "golden" if args.refresh_shipped else None
+
     def report(card: dict[str, Any]) -> None:
-        where = write_card(card, args.out) if not args.dry_run else "(not written)"
+        where = write_card(card, directory) if not args.dry_run else "(not written)"
+        if golden is not None and golden.is_dir() and not args.dry_run:
+            from langgames.testing import golden_path, golden_transcript
+
+            path = golden_path(card["id"], golden)
+            path.write_text(golden_transcript(card["id"]), encoding="utf-8")
+            where = f"{where} and {path}"
         flags = "; ".join(card["flags"]) or "-"
         out.write(f"{card['id']:34} grade {card['grade']}  {card['seconds']:6.1f}s  {where}\n")
         if card["flagged"]:
@@ -292,8 +399,50 @@ def cmd_audit(args: argparse.Namespace, out: IO[str]) -> int:
     return 1 if flagged else 0
 
 
+def _policy_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The model-policy options of ``langgames bench`` (flags first, then --policy-options)."""
+    from langgames.errors import InvalidArgument
+
+    options: dict[str, Any] = {}
+    for key in ("top_p", "api_base", "timeout", "max_retries"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    if args.stop:
+        options["stop"] = list(args.stop)
+    if args.system_prompt is not None:
+        text = args.system_prompt
+        if text.startswith("@"):
+            try:
+                with open(text[1:], encoding="utf-8") as fh:
+                    text = fh.read()
+            except OSError as err:
+                raise InvalidArgument(
+                    f"--system-prompt {args.system_prompt}: cannot read {text[1:]!r} "
+                    f"({err.strerror})"
+                ) from None
+        options["system_prompt"] = text
+    if args.policy_options:
+        try:
+            extra = json.loads(args.policy_options)
+        except json.JSONDecodeError as err:
+            raise InvalidArgument(
+                f"--policy-options must be a JSON object such as '{{\"temperature\": 0.7}}' "
+                f"(got {args.policy_options!r}: {err.msg})"
+            ) from None
+        if not isinstance(extra, dict):
+            raise InvalidArgument(
+                f"--policy-options must be a JSON object (got {type(extra).__name__})"
+            )
+        options.update(extra)
+    return options
+
+
 def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
-    """Run a benchmark suite and print the leaderboard, or compare two results files."""
+    """Run a benchmark suite and print the leaderboard, or compare two results files.
+
+    Exit codes: 0 done; 1 a policy failed every episode; 2 bad arguments; 130 interrupted (the
+    report covers the finished episodes).
+    """
     from langgames.bench import compare, leaderboard_table, run_bench
 
     if args.compare:
@@ -318,6 +467,10 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
         progress=not args.quiet,
         plots=not args.no_plots,
         tool=_tool_arg(args),
+        concurrency=args.concurrency,
+        policy_options=_policy_options(args),
+        resume=args.resume,
+        overwrite=args.overwrite,
     )
     res = result.results
     out.write(f"Suite {res['suite']}: {len(res['games'])} games, {res['seconds']:.1f} s\n\n")
@@ -327,7 +480,9 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
     for note in result.notes:
         out.write(note + "\n")
     out.write(f"Report: {result.out / 'report.md'} (results.json, episodes.jsonl beside it)\n")
-    return 0
+    if result.interrupted:
+        return 130
+    return 1 if result.failed_policies else 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -348,6 +503,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="show one game's spec, card and documentation")
     p.add_argument("id", help="game id, e.g. langgames/NumberHunt-v0 or NumberHunt-v0")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.add_argument("--card", action="store_true", help="print the whole measured card")
     p.set_defaults(func=cmd_show)
 
     p = sub.add_parser("play", help="play a game in the terminal, seeing what a model sees")
@@ -393,7 +549,19 @@ def _parser() -> argparse.ArgumentParser:
         "--episodes", type=int, default=40, help="seeds per level and per probe (default 40)"
     )
     p.add_argument("--workers", type=int, default=1, help="games audited in parallel (default 1)")
-    p.add_argument("--out", default=None, help="card directory (default: langgames/cards)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help="card directory (default: $LANGGAMES_HOME/cards, else ~/.local/share/langgames/cards;"
+        " never the installed package)",
+    )
+    p.add_argument(
+        "--refresh-shipped",
+        action="store_true",
+        help="maintainers: write the cards shipped with the package (langgames/cards in a source"
+        " checkout) and the games' golden transcripts (tests/golden); refused for an installed"
+        " package",
+    )
     p.add_argument("--dry-run", action="store_true", help="measure, but write no card")
     p.add_argument(
         "--no-cross-process", action="store_true", help="skip the subprocess determinism check"
@@ -407,7 +575,11 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Example: langgames bench --suite core --policy reference,random,probes "
             "--episodes 5 --out bench-out\n"
-            "Compare two runs: langgames bench --compare A/results.json B/results.json"
+            "A served model: langgames bench --suite core --policy openai:MODEL "
+            "--api-base http://127.0.0.1:8000/v1 --concurrency 16 --out bench-model\n"
+            "Compare two runs: langgames bench --compare A/results.json B/results.json\n"
+            "Exit codes: 0 done, 1 a policy failed every episode, 2 bad arguments, "
+            "130 interrupted (Ctrl-C; the report covers the finished episodes)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -415,18 +587,53 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policy",
         default="reference,random",
-        help="comma-separated: reference, random, probes, a probe name, hf:<dir>, module:callable",
+        help="comma-separated: reference, random, probes, a probe name, hf:<dir>, openai:<model>, "
+        "module:callable, path/to/file.py:callable; options as openai:<model>?temperature=0.7",
     )
     p.add_argument("--episodes", type=int, default=5, help="per game and difficulty (default 5)")
     p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
+    p.add_argument(
+        "--concurrency", type=int, default=1, help="episodes in flight per worker (default 1)"
+    )
     p.add_argument("--executor", choices=["local", "process", "ray"], default=None)
-    p.add_argument("--ray-address", default=None, help="Ray cluster address (default: local)")
+    p.add_argument(
+        "--ray-address", default=None, help="Ray cluster address (default: a private local Ray)"
+    )
     p.add_argument("--out", default="bench-out", help="output directory (default bench-out)")
+    p.add_argument("--resume", action="store_true", help="continue the run stored in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace the run stored in --out")
     p.add_argument("--seed", type=int, default=0, help="offset into each game's eval seeds")
     p.add_argument("--games", default=None, help="comma-separated subset of the suite's games")
     p.add_argument("--include-flagged", action="store_true", help="run games with flagged cards")
-    p.add_argument("--max-new-tokens", type=int, default=256, help="hf: policies (default 256)")
-    p.add_argument("--temperature", type=float, default=0.0, help="hf: policies; 0 = greedy")
+    p.add_argument("--max-new-tokens", type=int, default=256, help="model policies (default 256)")
+    p.add_argument("--temperature", type=float, default=0.0, help="model policies; 0 = greedy")
+    p.add_argument("--top-p", type=float, default=None, help="model policies: nucleus sampling")
+    p.add_argument(
+        "--stop", action="append", default=None, help="a stop string (repeat for several)"
+    )
+    p.add_argument(
+        "--system-prompt", default=None, help="openai: policies: system text, or @file to read it"
+    )
+    p.add_argument(
+        "--api-base",
+        default=None,
+        help="openai: policies: server URL ending in /v1 (default $OPENAI_BASE_URL); "
+        "the key is read from $OPENAI_API_KEY",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=None, help="openai: seconds per request (default 60)"
+    )
+    p.add_argument(
+        "--max-retries",
+        type=int,
+        default=None,
+        help="openai: retries on 429/5xx/connection errors, with backoff (default 4)",
+    )
+    p.add_argument(
+        "--policy-options",
+        default=None,
+        help='model-policy options as JSON, e.g. \'{"temperature": 0.7, "seed": false}\'',
+    )
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="diff two results.json files")

@@ -34,9 +34,11 @@ __all__ = [
     "exploit_probes",
     "load_policy",
     "most_common_reference",
+    "parse_options",
     "probe_names",
     "prompt_and_options",
     "reference",
+    "split_policies",
 ]
 
 Policy = Callable[[str, Mapping[str, Any], LanguageGame], str]
@@ -61,7 +63,7 @@ class RandomText:
         self._max_length = max_length
 
     def __call__(self, observation: str, info: Mapping[str, Any], env: LanguageGame) -> str:
-        candidates = info.get("candidate_actions")
+        candidates = _candidates(info, env)
         if candidates and self._rng.random() < 0.5:
             return str(candidates[int(self._rng.integers(len(candidates)))])
         n = int(self._rng.integers(0, self._max_length + 1))
@@ -103,8 +105,21 @@ def echo(observation: str, info: Mapping[str, Any], env: LanguageGame) -> str:
 
 def prompt_and_options(observation: str, info: Mapping[str, Any], env: LanguageGame) -> str:
     """The observation followed by every candidate action the game lists, one per line."""
-    options = info.get("candidate_actions") or []
+    options = _candidates(info, env) or []
     return "\n".join([observation, *map(str, options)])
+
+
+def _candidates(info: Mapping[str, Any], env: Any) -> list[str] | None:
+    """The legal moves on offer: from ``info`` when the env lists them there, else asked for."""
+    offered = info.get("candidate_actions")
+    if offered is None and env is not None:
+        lister = getattr(getattr(env, "unwrapped", env), "candidate_actions", None)
+        if callable(lister):
+            try:
+                offered = lister()
+            except Exception:  # a finished episode or a wrapper without a running game
+                offered = None
+    return offered
 
 
 #: Replies that contain only the scaffolding of an answer format, with nothing inside.
@@ -137,15 +152,21 @@ def most_common_reference(game: LanguageGame, seeds: range = range(200)) -> str:
 def exploit_probes(game: LanguageGame) -> dict[str, Policy]:
     """The exploit battery for ``game``: policies that must not beat random text.
 
-    Empty, constants (including the game's most common gold answer), echo of the prompt, the
-    prompt padded with every option, huge text, format-only replies and injection strings.
+    Empty, constants (including the game's most common gold answer, and the best generic reply:
+    the one of `langgames.testing.GENERIC_REPLIES` that pays this game most, chosen on training
+    seeds), echo of the prompt, the prompt padded with every option, huge text, format-only
+    replies and injection strings. A game made with fixed ``opponents=`` is probed as made: the
+    battery plays it in that set-up (see `langgames.testing.opponent_setups`).
     """
+    from langgames.testing import BestGenericConstant  # the testing kit imports this module
+
     probes: dict[str, Policy] = {
         "empty": Constant(""),
         "constant_0": Constant("0"),
         "constant_1": Constant("1"),
         "constant_yes": Constant("yes"),
         "most_common_gold": Constant(most_common_reference(game)),
+        "best_generic_constant": BestGenericConstant(game),
         "echo": echo,
         "prompt_and_options": prompt_and_options,
         "huge": Constant("9" * 200_000),
@@ -181,12 +202,20 @@ class NamedPolicy:
     """A policy by name, made fresh for each episode: ``named.build(game, seed) -> Policy``.
 
     ``seed`` seeds the policy's own generator (the benchmark derives it from the suite seed, the
-    game, the difficulty and the episode index, so it never depends on the worker).
+    game, the difficulty and the episode index, so it never depends on the worker). ``close`` (if
+    given) releases what the policy holds (a model, HTTP clients) when a run ends.
     """
 
-    def __init__(self, name: str, build: Callable[[LanguageGame, int], Policy]) -> None:
+    def __init__(
+        self,
+        name: str,
+        build: Callable[[LanguageGame, int], Any],
+        *,
+        close: Callable[[], Any] | None = None,
+    ) -> None:
         self.name = name
         self.build = build
+        self.close = close
 
     def __repr__(self) -> str:
         return f"NamedPolicy({self.name!r})"
@@ -204,18 +233,58 @@ def _probe_builder(name: str) -> Callable[[LanguageGame, int], Policy]:
     return build
 
 
-def _module_builder(spec: str) -> Callable[[LanguageGame, int], Policy]:
-    import importlib
-    import inspect
+def _import_target(spec: str) -> tuple[Any, str, str]:
+    """``(module, module name, attribute path)`` of ``module:callable`` or ``file.py:callable``.
 
-    module_name, _, attr = spec.partition(":")
+    A module is imported with the current directory first on ``sys.path``, as ``python -m``
+    would; a file path is loaded as a module of its own (relative paths from the current
+    directory).
+    """
+    import importlib
+    import importlib.util
+    import os
+    import sys
+
+    target, _, attr = spec.rpartition(":")
+    if target.endswith(".py"):
+        path = os.path.abspath(target)
+        if not os.path.isfile(path):
+            raise InvalidArgument(
+                f"policy {spec!r}: no such file {path!r}. A file policy is "
+                "'path/to/agents.py:callable'."
+            )
+        name = "_langgames_policy_" + "".join(c if c.isalnum() else "_" for c in path)
+        if name in sys.modules:
+            return sys.modules[name], target, attr
+        file_spec = importlib.util.spec_from_file_location(name, path)
+        if file_spec is None or file_spec.loader is None:
+            raise InvalidArgument(f"policy {spec!r}: cannot load {path!r} as Python")
+        module = importlib.util.module_from_spec(file_spec)
+        sys.modules[name] = module  # dataclasses and pickling look the module up there
+        try:
+            file_spec.loader.exec_module(module)
+        except Exception:
+            sys.modules.pop(name, None)
+            raise
+        return module, target, attr
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
     try:
-        module = importlib.import_module(module_name)
+        module = importlib.import_module(target)
     except ImportError as err:
         raise InvalidArgument(
-            f"policy {spec!r}: cannot import module {module_name!r} ({err}). A 'module:callable' "
-            "policy names an importable module and a callable in it, e.g. 'mypkg.agents:policy'."
+            f"policy {spec!r}: cannot import module {target!r} ({err}). A 'module:callable' "
+            "policy names a module importable from the current directory and a callable in it, "
+            "e.g. 'mypkg.agents:policy', or a file: 'path/to/agents.py:policy'."
         ) from err
+    return module, target, attr
+
+
+def _module_builder(spec: str, options: Mapping[str, Any]) -> Callable[[LanguageGame, int], Any]:
+    import inspect
+
+    module, module_name, attr = _import_target(spec)
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -229,19 +298,103 @@ def _module_builder(spec: str) -> Callable[[LanguageGame, int], Policy]:
         raise InvalidArgument(f"policy {spec!r} is not callable (got {type(obj).__name__})")
     if isinstance(obj, type):  # a class: one instance per episode, seeded when it takes a seed
         takes_seed = "seed" in inspect.signature(obj).parameters
-        return lambda game, seed: obj(seed=seed) if takes_seed else obj()
+        kwargs = dict(options)
+        return lambda game, seed: obj(seed=seed, **kwargs) if takes_seed else obj(**kwargs)
+    if options:
+        raise InvalidArgument(
+            f"policy {spec!r}: options {sorted(options)} can only be given to a class (made "
+            "once per episode with them as keyword arguments), not to a function"
+        )
     return lambda game, seed: obj
 
 
+def split_policies(spec: str) -> list[str]:
+    """The comma-separated policies of ``spec``; commas inside ``[...]``, ``{...}`` or quotes
+    (in options such as ``stop=[",", "."]``) do not split.
+
+    >>> split_policies('reference, openai:m?stop=["a","b"],random')
+    ['reference', 'openai:m?stop=["a","b"]', 'random']
+    """
+    parts, depth, quote, cur = [], 0, "", []
+    for ch in spec:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "[{":
+            depth += 1
+        elif ch in "]}":
+            depth -= 1
+        elif ch == "," and depth == 0:
+            parts.append("".join(cur).strip())
+            cur = []
+            continue
+        cur.append(ch)
+    parts.append("".join(cur).strip())
+    return [p for p in parts if p]
+
+
+def parse_options(text: str) -> dict[str, Any]:
+    """``key=value&key2=value2`` (a policy spec's ``?`` part) as a dict; values are read as JSON
+    when they parse (``0.7``, ``true``, ``["\\n"]``), else kept as text.
+
+    >>> parse_options("temperature=0.7&stop=[\\"END\\"]&system_prompt=Be brief")
+    {'temperature': 0.7, 'stop': ['END'], 'system_prompt': 'Be brief'}
+    """
+    import json
+    from urllib.parse import unquote
+
+    out: dict[str, Any] = {}
+    for item in filter(None, text.split("&")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise InvalidArgument(
+                f"policy option {item!r} has no value; write key=value, e.g. temperature=0.7"
+            )
+        value = unquote(value)
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+#: Options a ``hf:<dir>`` policy accepts.
+HF_OPTIONS = ("max_new_tokens", "temperature", "stop", "return_tokens", "device")
+
+
+def _check_options(name: str, given: Mapping[str, Any], accepted: tuple[str, ...]) -> None:
+    for key in given:
+        if key not in accepted:
+            raise InvalidArgument(
+                f"policy {name!r}: unknown option {key!r}.{did_you_mean(key, accepted)} "
+                f"Accepted: {', '.join(accepted)}."
+            )
+
+
 def load_policy(
-    spec: str, *, max_new_tokens: int = 256, temperature: float = 0.0
+    spec: str,
+    *,
+    max_new_tokens: int | None = None,
+    temperature: float | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> list[NamedPolicy]:
     """The policies named by ``spec``: one name or several separated by commas.
 
     Names: ``reference`` (the oracle), ``random`` (`RandomText`), ``probes`` (every exploit
     probe) or one probe name (see `probe_names`), ``hf:<path>`` (a local transformers causal LM,
-    `HFPolicy`) and ``module:callable`` (a policy function, or a class made once per episode,
-    with ``seed=`` when its constructor takes one).
+    `HFPolicy`), ``openai:<model>`` (a model behind an OpenAI-compatible API,
+    `langgames.openai_policy.OpenAIPolicy`), ``module:callable`` (imported from the current
+    directory) and ``path/to/file.py:callable``. A callable is a policy function, or a class
+    **made once per episode**, with ``seed=`` when its constructor takes one.
+
+    Options: a spec may end in ``?key=value&...`` (``openai:m?temperature=0.7``); ``options``
+    (``--policy-options JSON``), ``max_new_tokens`` and ``temperature`` apply to every model
+    policy that accepts them, and a spec's own options win. A class policy gets its spec's
+    options as keyword arguments.
+
+    Model policies are checked here (the extra is installed, the directory exists), so a policy
+    that cannot load fails before any episode runs.
 
     >>> [p.name for p in load_policy("reference,random")]
     ['reference', 'random']
@@ -250,43 +403,85 @@ def load_policy(
     ...
     langgames.errors.InvalidArgument: unknown policy 'refrence'. Did you mean: `reference`? ...
     """
+    common = dict(options or {})
+    if max_new_tokens is not None:
+        common.setdefault("max_new_tokens", max_new_tokens)
+    if temperature is not None:
+        common.setdefault("temperature", temperature)
+    if common:
+        from langgames.openai_policy import OPENAI_OPTIONS
+
+        _check_options("options", common, tuple(dict.fromkeys(OPENAI_OPTIONS + HF_OPTIONS)))
     out: list[NamedPolicy] = []
     probes = probe_names()
-    for raw in spec.split(","):
-        name = raw.strip()
-        if not name:
-            continue
-        if name == "reference":
+    for name in split_policies(spec):
+        base, _, query = name.partition("?")
+        own = parse_options(query) if query else {}
+        if base == "reference" and not own:
             out.append(NamedPolicy(name, lambda game, seed: reference))
-        elif name == "random":
+        elif base == "random" and not own:
             out.append(NamedPolicy(name, lambda game, seed: RandomText(seed)))
-        elif name == "probes":
+        elif base == "probes" and not own:
             out.extend(NamedPolicy(p, _probe_builder(p)) for p in probes)
-        elif name in probes:
-            out.append(NamedPolicy(name, _probe_builder(name)))
-        elif name.startswith("hf:"):
-            out.append(_hf_named(name, max_new_tokens=max_new_tokens, temperature=temperature))
-        elif ":" in name:
-            out.append(NamedPolicy(name, _module_builder(name)))
+        elif base in probes and not own:
+            out.append(NamedPolicy(name, _probe_builder(base)))
+        elif base in (*BUILTIN_POLICIES, *probes):
+            raise InvalidArgument(f"policy {base!r} takes no options (got {sorted(own)})")
+        elif base.startswith("hf:"):
+            _check_options(name, own, HF_OPTIONS)
+            opts = {k: v for k, v in common.items() if k in HF_OPTIONS} | own
+            out.append(_hf_named(name, base[len("hf:") :], opts))
+        elif base.startswith("openai:"):
+            from langgames.openai_policy import OPENAI_OPTIONS
+
+            _check_options(name, own, OPENAI_OPTIONS)
+            opts = {k: v for k, v in common.items() if k in OPENAI_OPTIONS} | own
+            out.append(_openai_named(name, base[len("openai:") :], opts))
+        elif ":" in base:
+            out.append(NamedPolicy(name, _module_builder(base, own)))
         else:
-            hint = did_you_mean(name, [*BUILTIN_POLICIES, *probes])
+            hint = did_you_mean(base, [*BUILTIN_POLICIES, *probes])
             raise InvalidArgument(
-                f"unknown policy {name!r}.{hint} Expected one of {', '.join(BUILTIN_POLICIES)}, "
-                "an exploit probe name (e.g. 'empty', 'echo'), 'hf:<path to a local model dir>' "
-                "or 'module:callable'; separate several with commas."
+                f"unknown policy {base!r}.{hint} Expected one of {', '.join(BUILTIN_POLICIES)}, "
+                "an exploit probe name (e.g. 'empty', 'echo'), 'hf:<path to a local model dir>', "
+                "'openai:<model>', 'module:callable' or 'path/to/file.py:callable'; separate "
+                "several with commas."
             )
     if not out:
         raise InvalidArgument(f"no policy named in {spec!r}; e.g. --policy reference,random")
     return out
 
 
-def _hf_named(name: str, *, max_new_tokens: int, temperature: float) -> NamedPolicy:
-    path = name[len("hf:") :]
+def _openai_named(name: str, model: str, options: Mapping[str, Any]) -> NamedPolicy:
+    from langgames.openai_policy import OpenAIPolicy
+
+    policy = OpenAIPolicy(model, **options)  # checks the extra and the options now
+
+    def close() -> Any:
+        return policy.aclose()
+
+    return NamedPolicy(name, lambda game, seed: policy.episode(seed), close=close)
+
+
+def _hf_named(name: str, path: str, options: Mapping[str, Any]) -> NamedPolicy:
+    import importlib.util
+    import os
+
+    for module in ("torch", "transformers"):
+        if importlib.util.find_spec(module) is None:
+            from langgames.errors import MissingExtra
+
+            raise MissingExtra(f"the policy {name!r}", "hf", module)
+    if not os.path.isdir(path):
+        raise InvalidArgument(
+            f"hf policy: {path!r} is not a directory. Give a local model directory saved "
+            "with save_pretrained (model and tokenizer); models are never downloaded."
+        )
     model: list[HFPolicy] = []  # loaded on the first episode, in the worker that plays it
 
-    def build(game: LanguageGame, seed: int) -> Policy:
+    def build(game: LanguageGame, seed: int) -> HFPolicy:
         if not model:
-            model.append(HFPolicy(path, max_new_tokens=max_new_tokens, temperature=temperature))
+            model.append(HFPolicy(path, **dict(options)))
         model[0].reseed(seed)
         return model[0]
 
@@ -299,7 +494,18 @@ class HFPolicy:
     Loads ``path`` with ``AutoTokenizer``/``AutoModelForCausalLM`` and ``local_files_only=True``
     (it never downloads). Prompts go through the tokenizer's chat template when it has one.
     ``temperature=0`` decodes greedily; otherwise it samples, seeded by `reseed`. The reply is
-    cut at the first of ``stop`` strings. `generate` takes a batch of observations.
+    cut at the first of ``stop`` strings, row by row.
+
+    Batching: `generate` takes many observations and makes one left-padded ``generate`` call;
+    `act_batch` is the `langgames.rollout` batch interface, so `collect` and the benchmark batch
+    the observations of every in-flight episode (``concurrency=N``). Greedy results are the
+    same batched or not (left padding with an attention mask and matching position ids).
+    Sampling draws from one generator per call, so sampled replies depend on the batch.
+
+    ``return_tokens=True``: replies are `langgames.rollout.Reply` objects with ``prompt_ids``,
+    ``completion_ids`` (up to and including the end-of-sequence token, cut after a stop string)
+    and ``logprobs`` (log-probabilities of the completion tokens under the sampling
+    distribution, i.e. after temperature).
     """
 
     def __init__(
@@ -308,9 +514,10 @@ class HFPolicy:
         *,
         max_new_tokens: int = 256,
         temperature: float = 0.0,
-        stop: tuple[str, ...] = (),
+        stop: str | tuple[str, ...] | list[str] = (),
         seed: int = 0,
         device: str = "cpu",
+        return_tokens: bool = False,
     ) -> None:
         import os
 
@@ -337,9 +544,10 @@ class HFPolicy:
         self.model: Any = model.to(device)
         self.model.eval()
         self.device = device
-        self.max_new_tokens = max_new_tokens
-        self.temperature = temperature
-        self.stop = tuple(stop)
+        self.max_new_tokens = int(max_new_tokens)
+        self.temperature = float(temperature)
+        self.stop = (stop,) if isinstance(stop, str) else tuple(stop)
+        self.return_tokens = return_tokens
         self._seed = seed
         self._calls = 0
         if self.tokenizer.pad_token_id is None:
@@ -362,6 +570,12 @@ class HFPolicy:
 
     def generate(self, observations: list[str]) -> list[str]:
         """One reply per observation, generated as one batch."""
+        return [r.text for r in self.generate_replies(observations)]
+
+    def generate_replies(self, observations: list[str]) -> list[Any]:
+        """Like `generate`, as `langgames.rollout.Reply` objects with token ids and logprobs."""
+        from langgames.rollout import Reply
+
         torch = self._torch
         prompts = [self._prompt(o) for o in observations]
         limit = getattr(self.model.config, "max_position_embeddings", None) or getattr(
@@ -377,17 +591,50 @@ class HFPolicy:
             gen.update(do_sample=True, temperature=self.temperature, top_k=0)
         else:
             gen.update(do_sample=False)
+        if self.return_tokens:
+            gen.update(output_scores=True, return_dict_in_generate=True)
         torch.manual_seed(self._seed * 1_000_003 + self._calls)
         self._calls += 1
         with torch.no_grad():
             output = self.model.generate(**batch, pad_token_id=self.tokenizer.pad_token_id, **gen)
-        new = output[:, batch["input_ids"].shape[1] :]
-        replies = self.tokenizer.batch_decode(new, skip_special_tokens=True)
-        return [self._cut(r) for r in replies]
+        sequences = output.sequences if self.return_tokens else output
+        width = batch["input_ids"].shape[1]
+        new = sequences[:, width:]
+        eos = self.tokenizer.eos_token_id
+        replies = []
+        for row in range(new.shape[0]):
+            ids = new[row].tolist()
+            if eos in ids:  # generation stops at the first end of sequence; the rest is padding
+                ids = ids[: ids.index(eos) + 1]
+            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            cut = self._cut(text)
+            if cut != text:  # keep the tokens whose text reaches the stop string's start
+                while ids and len(self.tokenizer.decode(ids[:-1], skip_special_tokens=True)) >= len(
+                    cut
+                ):
+                    ids = ids[:-1]
+            reply = Reply(cut)
+            if self.return_tokens:
+                mask = batch["attention_mask"][row].bool()
+                reply.prompt_ids = batch["input_ids"][row][mask].tolist()
+                reply.completion_ids = ids
+                logps = []
+                for k, tok in enumerate(ids):
+                    scores = output.scores[k][row].float()
+                    logps.append(float(torch.log_softmax(scores, -1)[tok]))
+                reply.logprobs = logps
+            replies.append(reply)
+        return replies
 
     def _cut(self, text: str) -> str:
         ends = [i for s in self.stop if (i := text.find(s)) >= 0]
         return text[: min(ends)] if ends else text
 
-    def __call__(self, observation: str, info: Mapping[str, Any], env: LanguageGame) -> str:
-        return self.generate([observation])[0]
+    def act_batch(self, requests: list[Any]) -> list[Any]:
+        """The `langgames.rollout` batch interface: one reply per in-flight episode."""
+        replies = self.generate_replies([r.observation for r in requests])
+        return replies if self.return_tokens else [r.text for r in replies]
+
+    def __call__(self, observation: str, info: Mapping[str, Any], env: LanguageGame) -> Any:
+        reply = self.generate_replies([observation])[0]
+        return reply if self.return_tokens else reply.text

@@ -137,8 +137,11 @@ def test_policy_errors_are_recorded_not_raised(tmp_path):
     res = result.results
     assert res["rows"][0]["failures"] == {"episode_error": 2}
     # ... and said loudly, not hidden in a low score
-    [warning] = [n for n in result.notes if n.startswith("WARNING")]
-    assert "2 episode(s) ended because the policy raised" in warning
+    warnings = [n for n in result.notes if n.startswith("WARNING")]
+    assert any("2 episode(s) ended because the policy raised" in w for w in warnings)
+    # a policy whose every episode failed is shown as failed, never ranked as a score of 0
+    assert result.failed_policies == ["tests.test_bench:_broken"]
+    assert res["leaderboard"][0]["failed"] and "FAILED" in bench.leaderboard_table(res)
     assert "policy raised" in (tmp_path / "report.md").read_text()
 
 

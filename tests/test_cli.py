@@ -161,3 +161,22 @@ def test_bench_and_audit_take_the_python_tool(tmp_path):
 def test_bad_tool_options_are_a_clear_error(capsys):
     assert main(["bench", "--suite", "core", "--tool-options", "{max_calls: 2}"]) == 2
     assert "--tool-options must be a JSON object" in capsys.readouterr().err
+
+
+def test_audit_writes_cards_to_a_user_directory_never_the_package(tmp_path, monkeypatch, capsys):
+    """A routine audit once overwrote a shipped card: the default is now the user's directory."""
+    import io
+    from pathlib import Path
+
+    import langgames
+    from langgames.cli import main
+
+    monkeypatch.setenv("LANGGAMES_HOME", str(tmp_path / "home"))
+    shipped = Path(langgames.__file__).parent / "cards" / "NumberHunt-v0.json"
+    before = shipped.read_bytes()
+    out = io.StringIO()
+    main(["audit", "NumberHunt-v0", "--episodes", "2", "--no-cross-process"], out=out)
+    assert (tmp_path / "home" / "cards" / "NumberHunt-v0.json").is_file(), out.getvalue()
+    assert shipped.read_bytes() == before
+    code = main(["audit", "NumberHunt-v0", "--refresh-shipped", "--out", str(tmp_path)])
+    assert code != 0 and "drop --out" in capsys.readouterr().err

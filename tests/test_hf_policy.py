@@ -64,3 +64,31 @@ def test_bench_with_an_hf_policy(tiny_model, tmp_path, capsys):
     episodes = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
     assert len(episodes) == 2 and all("error" not in e for e in episodes)
     assert all(e["steps"] for e in episodes)
+
+
+def test_hf_batches_match_one_at_a_time_and_give_tokens(tiny_model):
+    from langgames.policies import HFPolicy
+    from langgames.rollout import Request, collect
+
+    prompts = ["What is 2+2?", "A much longer prompt " * 10, "x"]
+    policy = HFPolicy(str(tiny_model), max_new_tokens=6, return_tokens=True)
+    batched = policy.generate_replies(prompts)
+    alone = [policy.generate_replies([p])[0] for p in prompts]
+    assert [r.text for r in batched] == [r.text for r in alone]
+    assert [r.completion_ids for r in batched] == [r.completion_ids for r in alone]
+    for r in batched:
+        assert len(r.logprobs) == len(r.completion_ids) and all(lp <= 0 for lp in r.logprobs)
+        assert r.prompt_ids  # the prompt without its left padding
+    assert batched[0].prompt_ids == alone[0].prompt_ids
+    # per-row stop strings: each row is cut at its own first stop
+    first = batched[0].text
+    if first:
+        cut = HFPolicy(str(tiny_model), max_new_tokens=6, stop=(first[-1],))
+        assert [len(t) for t in cut.generate(prompts)] <= [len(r.text) for r in batched]
+    reqs = [Request(p, {}, None, []) for p in prompts]
+    assert [r.text for r in policy.act_batch(reqs)] == [r.text for r in batched]
+    # collect batches the in-flight episodes, keeps tokens, and matches one at a time
+    many = collect("langgames/NumberHunt-v0", policy, [1, 2, 3], concurrency=3, max_steps=2)
+    few = collect("langgames/NumberHunt-v0", policy, [1, 2, 3], concurrency=1, max_steps=2)
+    assert [[t.action for t in e.turns] for e in many] == [[t.action for t in e.turns] for e in few]
+    assert many[0].turns[0].completion_ids and many[0].turns[0].mask[-1] == 1

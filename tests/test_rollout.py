@@ -1,0 +1,147 @@
+"""langgames.rollout: play / aplay / collect, Episode records, advantages."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+import langgames  # noqa: F401
+from langgames.errors import InvalidArgument
+from langgames.policies import RandomText, reference
+from langgames.rollout import (
+    Episode,
+    Reply,
+    RoleBaseline,
+    Turn,
+    aplay,
+    collect,
+    group_advantages,
+    play,
+    turn_advantages,
+)
+
+
+def test_play_records_turns_roles_and_returns():
+    ep = play("langgames/BugHunt-v0", reference, seed=1)
+    assert ep.game == "langgames/BugHunt-v0" and ep.seed == 1 and ep.difficulty == 1
+    assert ep.roles == ["coder", "tester"]
+    assert all(t.verdict.get("status") for t in ep.turns)
+    total = {r: sum(t.rewards.get(r, 0.0) for t in ep.turns) for r in ep.returns}
+    assert total == pytest.approx(ep.returns)
+    assert ep.terminated or ep.truncated
+    assert ep.messages("tester")[0] == {"role": "user", "content": ep.turns[1].observation}
+    assert [m["role"] for m in ep.messages("coder", system="hi")] == ["system", "user", "assistant"]
+
+
+def test_json_round_trip_and_two_argument_policies():
+    ep = play("langgames/NumberHunt-v0", lambda obs, info: "guess: 50", seed=2, max_steps=3)
+    assert len(ep.turns) == 3 and ep.truncated is False
+    data = json.loads(json.dumps(ep.to_json()))
+    assert Episode.from_json(data) == ep
+    assert data["schema"] == "langgames.episode/1"
+    assert "prompt_ids" not in data["turns"][0]  # token fields only when the policy gives them
+
+
+def test_policy_errors_raise_or_are_recorded():
+    def broken(obs, info):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        play("langgames/NumberHunt-v0", broken, seed=0)
+    ep = play("langgames/NumberHunt-v0", broken, seed=0, on_error="record")
+    assert ep.error == "RuntimeError: boom" and ep.error_kind == "policy" and not ep.turns
+
+
+def test_async_policies_and_token_data():
+    async def policy(obs, info):
+        await asyncio.sleep(0)
+        n = len(info.get("verdict") or {})
+        return Reply(
+            "guess: 50", prompt_ids=[1, 2], completion_ids=[3, 4 + n], logprobs=[-1.0, -2.0]
+        )
+
+    ep = asyncio.run(aplay("langgames/NumberHunt-v0", policy, seed=0, max_steps=2))
+    assert ep.turns[0].mask == [0, 0, 1, 1]
+    assert ep.turns[0].completion_ids == [3, 4] and ep.turns[0].logprobs == [-1.0, -2.0]
+    again = play("langgames/NumberHunt-v0", policy, seed=0, max_steps=2)
+    assert [t.completion_ids for t in again.turns] == [t.completion_ids for t in ep.turns]
+    with pytest.raises(InvalidArgument, match="does not extend"):
+        ep.tokens("player")
+
+    seen: list[int] = []
+
+    def chat(obs, info):  # each prompt extends the last prompt + completion: one sequence
+        prompt = [*seen, 0]
+        seen[:] = [*prompt, 9, 9]
+        return Reply("guess: 50", prompt_ids=prompt, completion_ids=[9, 9], logprobs=[-0.5, -0.5])
+
+    ep = play("langgames/NumberHunt-v0", chat, seed=0, max_steps=2)
+    ids, mask, logps = ep.tokens("player")
+    assert len(ids) == len(mask) == len(logps) == 6
+    assert mask == [0, 1, 1, 0, 1, 1]
+
+
+class _Batch:
+    def __init__(self):
+        self.sizes = []
+
+    def act_batch(self, requests):
+        self.sizes.append(len(requests))
+        return [f"guess: {50 + (r.seed % 2)}" for r in requests]
+
+
+def test_collect_groups_concurrency_and_batches():
+    seeds = [5, 6, 7]
+    one = collect("langgames/NumberHunt-v0", "random", seeds, group_size=2)
+    many = collect("langgames/NumberHunt-v0", "random", seeds, group_size=2, concurrency=4)
+    strip = lambda e: [(t.role, t.action, t.rewards) for t in e.turns]  # noqa: E731
+    assert [strip(e) for e in one] == [strip(e) for e in many]
+    assert [e.group for e in one] == [0, 0, 1, 1, 2, 2]
+    assert one[0].seed == one[1].seed == 5 and one[0].policy_seed != one[1].policy_seed
+    batch = _Batch()
+    eps = collect("langgames/NumberHunt-v0", batch, seeds, group_size=2, concurrency=6)
+    assert len(eps) == 6 and max(batch.sizes) == 6  # in-flight episodes share one call
+    serial = collect("langgames/NumberHunt-v0", _Batch(), seeds, group_size=2)
+    assert [strip(e) for e in eps] == [strip(e) for e in serial]
+    with pytest.raises(InvalidArgument, match="group_size"):
+        collect("langgames/NumberHunt-v0", "random", seeds, group_size=0)
+
+
+@pytest.mark.slow
+def test_collect_with_workers_matches_one_worker():
+    seeds = [1, 2, 3]
+    a = collect("langgames/NumberHunt-v0", "random", seeds, group_size=2)
+    b = collect("langgames/NumberHunt-v0", "random", seeds, group_size=2, workers=2)
+    assert [(e.seed, e.group, [t.action for t in e.turns]) for e in a] == [
+        (e.seed, e.group, [t.action for t in e.turns]) for e in b
+    ]
+    with pytest.raises(InvalidArgument, match="policy name"):
+        collect("langgames/NumberHunt-v0", RandomText(0), seeds, workers=2)
+
+
+def _ep(seed, returns):
+    roles = list(returns)
+    return Episode("g", seed, 1, [Turn(r, "", "") for r in roles], dict(returns))
+
+
+def test_group_advantages_per_role():
+    eps = [_ep(1, {"a": 1.0, "b": 0.0}), _ep(1, {"a": 0.0, "b": 2.0}), _ep(2, {"a": 5.0})]
+    adv = group_advantages(eps)
+    assert adv[0]["a"] == pytest.approx(1.0, abs=1e-4) and adv[1]["a"] == pytest.approx(
+        -1.0, abs=1e-4
+    )
+    assert adv[0]["b"] == pytest.approx(-1.0, abs=1e-4) and adv[2] == {"a": 0.0}
+    raw = group_advantages(eps, normalize=False)
+    assert raw[1]["b"] == 1.0
+    assert turn_advantages(eps[0], adv[0]) == [adv[0]["a"], adv[0]["b"]]
+
+
+def test_role_baseline_is_per_game_and_role():
+    base = RoleBaseline(decay=0.5)
+    first = base.advantages([_ep(1, {"a": 1.0, "b": -1.0})])
+    assert first == [{"a": 1.0, "b": -1.0}]
+    second = base.advantages([_ep(2, {"a": 1.0, "b": -1.0})])
+    assert second == [{"a": 0.5, "b": -0.5}]
+    assert base.value("g", "a") == 0.75 and base.value("other", "a") == 0.0
