@@ -18,7 +18,8 @@ def _modules() -> list[str]:
     for sub in ("langgames.envs", "langgames.verifiers"):
         package = importlib.import_module(sub)
         names += [i.name for i in pkgutil.walk_packages(package.__path__, sub + ".")]
-    return sorted(set(names))
+    # ``python -m langgames`` runs the command line when imported: not a module to import.
+    return sorted(set(names) - {"langgames.__main__"})
 
 
 @pytest.mark.parametrize("name", _modules())
