@@ -22,6 +22,8 @@ Arguments:
     --no-math-verify  measure langgames only
     --show-misses     list every pair a verifier gets wrong
     --json PATH       also write the results as JSON
+    --no-datasets     skip the dataset-style pairs (issue 20: words, text, units, intervals,
+                      named equations, golds to evaluate), reported by kind after the table
 
 Example::
 
@@ -48,6 +50,76 @@ MISSING = "math-verify not installed: pip install math-verify"
 
 # A judge returns (status, accepted): the status as a word, and whether it judged "correct".
 Judge = Callable[[str, str, dict[str, Any]], tuple[str, bool]]
+
+
+def _pairs(kind: str, rows: list[tuple[str, str, str]]) -> list[dict[str, Any]]:
+    return [{"category": kind, "gold": g, "answer": a, "expected": e} for g, a, e in rows]
+
+
+#: Answer styles that datasets use (issue 20), written by the project: each kind has right
+#: answers and near misses, so a checker that accepts everything of a kind is caught.
+DATASET_PAIRS: list[dict[str, Any]] = [
+    *_pairs("evaluate", [
+        (r"\int_0^1 x^2 \, dx", "1/3", "correct"),
+        (r"\int_{0}^{\pi} \sin x \, dx", "2", "correct"),
+        (r"\int_0^1 x^2 \, dx", "1/2", "incorrect"),
+        (r"\sum_{k=1}^{10} k^2", "385", "correct"),
+        (r"\sum_{k=1}^{10} k", "56", "incorrect"),
+        (r"\prod_{k=1}^{5} k", "120", "correct"),
+        (r"\gcd(12, 18)", "6", "correct"),
+        (r"\operatorname{lcm}(4, 6)", "12", "correct"),
+        (r"\operatorname{lcm}(4, 6)", "24", "incorrect"),
+        (r"\binom{6}{3}", "20", "correct"),
+        (r"\lim_{x \to 0} \frac{\sin x}{x}", "1", "correct"),
+        (r"\lim_{x \to 0} \frac{\sin x}{x}", "0", "incorrect"),
+        (r"\det\begin{pmatrix}1 & 2\\ 3 & 4\end{pmatrix}", "-2", "correct"),
+        (r"\frac{d}{dx} x^3", "3x^2", "correct"),
+        (r"\frac{d}{dx} x^3", "x^3", "incorrect"),
+    ]),
+    *_pairs("named equation", [
+        ("2", "x = 2", "correct"),
+        ("2x + 1", "y = 2x + 1", "correct"),
+        ("2", "x = 3", "incorrect"),
+        ("x + 1", "x = x + 1", "incorrect"),
+    ]),
+    *_pairs("inequality vs interval", [
+        (r"(2, \infty)", "x > 2", "correct"),
+        ("x > 2", r"(2, \infty)", "correct"),
+        (r"x \le 3", r"(-\infty, 3]", "correct"),
+        ("x > 2", r"[2, \infty)", "incorrect"),
+        ("1 < x < 3", "(1, 3)", "correct"),
+    ]),
+    *_pairs("number words", [
+        ("5", "five", "correct"),
+        ("21", "twenty-one", "correct"),
+        ("twelve", "12", "correct"),
+        ("-3", "negative three", "correct"),
+        ("3/4", "three quarters", "correct"),
+        ("5", "six", "incorrect"),
+    ]),
+    *_pairs("text", [
+        (r"\text{yes}", "yes", "correct"),
+        (r"\text{Yes}", r"\text{yes}", "correct"),
+        (r"\text{no}", "yes", "incorrect"),
+        ("(C)", r"\textbf{(C)}", "correct"),
+        ("C", "(C)", "correct"),
+        ("(C)", "D", "incorrect"),
+        ("undefined", r"\text{undefined}", "correct"),
+        ("undefined", "0", "incorrect"),
+        (r"\text{no solution}", r"\emptyset", "correct"),
+        (r"\text{no solution}", "x = 1", "incorrect"),
+        (r"\text{Monday}", "Monday", "correct"),
+        (r"\text{Monday}", "Tuesday", "incorrect"),
+    ]),
+    *_pairs("units", [
+        ("5", "5 cm", "correct"),
+        ("5 cm", "5", "correct"),
+        ("3", r"3 \text{ apples}", "correct"),
+        (r"3 \text{ apples}", "3", "correct"),
+        ("5", "6 cm", "incorrect"),
+        ("5", "5 is not it", "incorrect"),
+    ]),
+]  # fmt: skip
 
 
 def load_pairs(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -176,6 +248,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-math-verify", action="store_true")
     parser.add_argument("--show-misses", action="store_true")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-datasets", action="store_true")
     args = parser.parse_args(argv)
     forms = [f.strip() for f in args.forms.split(",") if f.strip()]
     unknown = [f for f in forms if f not in FORMS]
@@ -209,6 +282,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"[{r['verifier']}/{r['form']}] expected {miss['expected']}, got "
                     f"{miss['got']}: {miss['gold']!r} vs {miss['answer']!r}"
                 )
+    if not args.no_datasets:
+        by_kind = [
+            {**run(name, judge, [p for p in DATASET_PAIRS if p["category"] == kind], "bare", 1),
+             "form": kind}
+            for kind in dict.fromkeys(p["category"] for p in DATASET_PAIRS)
+            for name, judge in judges
+        ]  # fmt: skip
+        print(f"\n{len(DATASET_PAIRS)} dataset-style pairs (issue 20), by kind (form = kind):")
+        print(table(by_kind))
+        if args.show_misses:
+            for r in by_kind:
+                for miss in r["misses"]:
+                    print(
+                        f"[{r['verifier']}/{r['form']}] expected {miss['expected']}, got "
+                        f"{miss['got']}: {miss['gold']!r} vs {miss['answer']!r}"
+                    )
+        results += by_kind
     if args.json is not None:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     return 0

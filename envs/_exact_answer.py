@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from langgames.core import ParseError
 from langgames.envs._parsing import last_line
-from langgames.verifiers._math_extract import extract_answer
+from langgames.verifiers.exact import extract_answer
 
 __all__ = ["MAX_ANSWER_CHARS", "final_answer", "parse_rational", "show_rational", "strip_label"]
 

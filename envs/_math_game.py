@@ -13,7 +13,7 @@ from langgames.envs._parsing import last_line
 from langgames.verifiers.verdict import Status, Verdict
 
 if TYPE_CHECKING:
-    from langgames.verifiers._math_parse import ParsedMath
+    from langgames.verifiers.exact import ParsedMath
 
 __all__ = ["ANSWER_FORMAT", "MathGame", "plain"]
 
@@ -75,7 +75,7 @@ class MathGame(LanguageGame):
 
     # -- the move
     def _answer(self, action: str) -> str:
-        from langgames.verifiers.math import extract_answer
+        from langgames.verifiers.exact import extract_answer
 
         text = extract_answer(action)
         if text is None:
@@ -90,7 +90,7 @@ class MathGame(LanguageGame):
         return text
 
     def _play(self, role: str, action: str) -> Move:
-        from langgames.verifiers.math import MathParseError, parse_answer
+        from langgames.verifiers.exact import MathParseError, parse_answer
 
         text = self._answer(action)
         try:

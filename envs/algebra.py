@@ -11,7 +11,7 @@ from langgames.errors import InvalidArgument, did_you_mean
 from langgames.verifiers.verdict import Verdict
 
 if TYPE_CHECKING:
-    from langgames.verifiers._math_parse import ParsedMath
+    from langgames.verifiers.exact import ParsedMath
 
 __all__ = ["TASKS", "Algebra", "pretty"]
 
@@ -90,7 +90,10 @@ class Algebra(MathGame):
     ``"simplify"``, or ``None`` (default) to draw one per instance.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. The expanded and factored forms are checked by
+      ``verify_math(form=...)`` within the check's deadline; a factor that is not a polynomial
+      with rational coefficients (``sin(x)^2 + cos(x)^2``) makes the answer incorrect, never a
+      verifier error.
     """
 
     game_info = GameInfo(
@@ -228,7 +231,9 @@ class Algebra(MathGame):
         from langgames.verifiers.math import verify_math
 
         variable = "x" if self._task == "solve" else None
-        return verify_math(self._gold, answer, timeout=CHECK_TIMEOUT, variable=variable)
+        # the form is checked by the verifier, inside the same deadline as the value
+        form = {"expand": "expanded", "factor": "factored"}.get(self._task)
+        return verify_math(self._gold, answer, timeout=CHECK_TIMEOUT, variable=variable, form=form)
 
     def _read_form(self, parsed: ParsedMath) -> None:
         from sympy import Expr, FiniteSet
@@ -240,19 +245,6 @@ class Algebra(MathGame):
                 raise ParseError(f"expected the solutions; write {self.answer_hint}")
         elif not isinstance(expr, Expr):
             raise ParseError(f"expected an expression in x; write {self.answer_hint}")
-
-    def _check_form(self, parsed: ParsedMath) -> str | None:
-        import sympy
-
-        expr = parsed.expr
-        if self._task == "expand" and sympy.expand(expr) != expr:
-            return "it is not fully expanded"
-        if self._task == "factor":
-            for factor in sympy.Mul.make_args(expr):
-                base = factor.as_base_exp()[0]
-                if base.free_symbols and not sympy.Poly(base, *base.free_symbols).is_irreducible:
-                    return f"it is not completely factored ({plain(base)} factors further)"
-        return None
 
     def _reference(self, role: str) -> str:
         if self._task == "solve":

@@ -11,7 +11,7 @@ from langgames.errors import InvalidArgument, did_you_mean
 from langgames.verifiers.verdict import Verdict
 
 if TYPE_CHECKING:
-    from langgames.verifiers._math_parse import ParsedMath
+    from langgames.verifiers.exact import ParsedMath
 
 __all__ = ["TASKS", "Calculus"]
 
@@ -86,9 +86,10 @@ class Calculus(MathGame):
     expression in x, in plain (``2*x*exp(x^2)``) or LaTeX (``2x e^{x^2}``) notation.
 
     ## Reward
-    1.0 for a right answer; 0.0 for a wrong one (including f itself, or a constant); -0.1 for an
-    unreadable reply, after which the player may try again. An answer too costly to check within
-    5 seconds earns -0.1 and ends the episode.
+    1.0 for a right answer in closed form (a finite-difference formula, or an answer many times
+    larger than the reference, is refused with the reason); 0.0 for a wrong one (including f
+    itself, or a constant); -0.1 for an unreadable reply, after which the player may try again.
+    An answer too costly to check within 5 seconds earns -0.1 and ends the episode.
 
     ## Episode end
     Terminates after the first readable answer; truncates after ``max_turns`` moves (default 3),
@@ -100,7 +101,8 @@ class Calculus(MathGame):
     ``"derivative"``, ``"integral"``, or ``None`` (default) to draw one per instance.
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. Answers must be closed forms (``verify_math(form="closed")``), and
+      numeric agreement no longer accepts periodic terms such as ``sin(k*pi*x)``.
     """
 
     game_info = GameInfo(
@@ -185,9 +187,15 @@ class Calculus(MathGame):
         from langgames.verifiers.math import verify_antiderivative, verify_math
 
         domain = "positive" if self._positive else "real"
+        # "closed": no much larger than the reference, no function at shifted arguments (a
+        # finite-difference stencil is not a derivative, however close its value)
         if self._task == "derivative":
-            return verify_math(self._gold, answer, timeout=CHECK_TIMEOUT, domain=domain)
-        return verify_antiderivative(self._gold, answer, timeout=CHECK_TIMEOUT, domain=domain)
+            return verify_math(
+                self._gold, answer, timeout=CHECK_TIMEOUT, domain=domain, form="closed"
+            )
+        return verify_antiderivative(
+            self._gold, answer, timeout=CHECK_TIMEOUT, domain=domain, form="closed"
+        )
 
     def _read_form(self, parsed: ParsedMath) -> None:
         from sympy import Expr

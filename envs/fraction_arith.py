@@ -9,7 +9,7 @@ from langgames.core import GameInfo, ParseError
 from langgames.envs._math_game import ANSWER_FORMAT, MathGame
 
 if TYPE_CHECKING:
-    from langgames.verifiers._math_parse import ParsedMath
+    from langgames.verifiers.exact import ParsedMath
 
 __all__ = ["FractionArith", "evaluate"]
 

@@ -102,9 +102,14 @@ def test_percent_is_hundredths_and_never_silently_the_bare_number():
     assert status("12%", "0.12") == "correct"
 
 
-def test_a_value_gold_reads_x_equals_value_only_with_the_variable():
-    assert status("5", "x = 5") == "incorrect"
-    assert "did not declare a variable" in verify_math("5", "x = 5").reason
+def test_a_value_gold_reads_name_equals_value_when_the_name_is_free():
+    # issue 20: datasets write `x = 5` for a bare gold; the name must not occur in the value
+    # or the gold, and with a declared variable only that variable counts
+    assert status("5", "x = 5") == "correct"
+    assert status("2x + 1", "y = 2x + 1") == "correct"
+    assert status("x + 1", "x = x + 1") == "incorrect"
+    assert status("x + 1", "x = 2") == "incorrect"
+    assert "did not declare a variable" in verify_math("5", "x^2 = 25").reason
     assert status("5", "x = 5", variable="x") == "correct"
     assert status("5", "y = 5", variable="x") == "incorrect"
     assert status("5", "x = 5 + x", variable="x") == "incorrect"
@@ -269,7 +274,7 @@ def test_a_worker_crash_is_a_verifier_error_with_the_reason(monkeypatch):
     assert reply.kind == "crashed" and "exit code 7" in reply.message
 
     original = pool.run
-    monkeypatch.setattr(pool, "run", lambda job, timeout: original({"op": "crash"}, timeout))
+    monkeypatch.setattr(pool, "run", lambda job, timeout, **kw: original({"op": "crash"}, timeout))
     verdict = verify_math(r"\sin^2 x + \cos^2 x", "1")
     assert verdict.status is Status.VERIFIER_ERROR
     assert "worker process died" in verdict.reason and "exit code 3" in verdict.reason
@@ -284,8 +289,8 @@ def test_expensive_checks_time_out_cleanly_or_fall_back_on_the_numeric_rule():
     cases = [
         # floor is non-analytic: the numeric rule may not decide, so the deadline does
         (r"\lfloor x \rfloor + \sin(x)^{60}", r"\lfloor x \rfloor + " + slow, Status.TIMEOUT, 0.5),
-        # analytic: the numeric rule already accepted when the deadline hit
-        (r"\sin(x)^{60}", slow, Status.CORRECT, 3.0),
+        # analytic and not periodic: the numeric rule already accepted when the deadline hit
+        (r"\sinh(x)^{60}", r"(\frac{e^{x}-e^{-x}}{2})^{60}", Status.CORRECT, 3.0),
     ]
     for gold, answer, expected, limit in cases:
         pool.run({"op": "ping"}, timeout=30)  # a warm worker, so the wall time is the check's

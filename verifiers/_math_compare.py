@@ -74,6 +74,7 @@ from sympy import (
 from sympy.core.relational import Relational
 from sympy.sets.sets import Set
 
+from langgames.verifiers._math_form import form_problem
 from langgames.verifiers._math_parse import ParsedMath
 
 __all__ = ["DOMAINS", "Comparer", "NeedsWorker", "Options", "Outcome", "show"]
@@ -82,9 +83,24 @@ __all__ = ["DOMAINS", "Comparer", "NeedsWorker", "Options", "Outcome", "show"]
 DOMAINS = ("real", "positive", "nonnegative", "complex")
 #: Upper bound on the number of terms a polynomial may expand to in the host process.
 MAX_HOST_TERMS = 2_000
+#: Upper bound on terms times 64-bit words per coefficient for host expansion (about 20 ms).
+MAX_HOST_WORDS = 8_000
 #: Seeded random points tried per comparison, and how many must agree for the numeric rule.
 SAMPLE_POINTS = 16
 MIN_AGREEING_POINTS = 12
+#: Digits beyond which numeric evidence is not gathered (the check is then inconclusive).
+MAX_PRECISION = 3_000
+#: Functions whose values repeat or oscillate: a difference that still holds one of them after
+#: simplification is never accepted on numeric evidence alone (``sin(k*pi*x)`` vanishes on a
+#: lattice of points, so agreement at points proves nothing about it).
+OSCILLATING = (
+    sympy.sin,
+    sympy.cos,
+    sympy.tan,
+    sympy.cot,
+    sympy.sec,
+    sympy.csc,
+)
 #: Sets larger than this are compared structurally only.
 MAX_MATCHED_ELEMENTS = 30
 #: Functions whose values at random points say little about their values elsewhere.
@@ -129,6 +145,8 @@ class Options:
     interval: tuple[str, str] | None = None  # (low, high) as exact strings, for a custom domain
     variable: str | None = None
     seed: int = 0
+    form: str | None = None  # one of langgames.verifiers._math_form.FORMS
+    salt: int = 0  # fresh per check: where the irrational sample points fall
 
 
 def show(expr: Any, limit: int = 200) -> str:
@@ -175,21 +193,49 @@ def _is_rational_polynomial(expr: Basic) -> bool:
 
 def _expansion_terms(expr: Basic, cap: int = 10**6) -> int:
     """An upper bound on the number of terms of ``expand(expr)`` for a rational polynomial."""
+    return _expansion_cost(expr, cap)[0]
+
+
+def _expansion_cost(expr: Basic, cap: int = 10**6) -> tuple[int, int]:
+    """Upper bounds ``(terms, bits)`` on ``expand(expr)`` for a rational polynomial: how many terms
+    it has and how many bits its largest coefficient (numerator or denominator) needs. Both are
+    computed from the tree without expanding anything, so the host can refuse work whose cost
+    grows with the size of the coefficients (``(10^300 x + 10^300 y)^400``), not only with the
+    number of terms."""
+    big = 10**9
+    if isinstance(expr, Rational):
+        return 1, max(int(expr.p).bit_length(), int(expr.q).bit_length())
     if isinstance(expr, sympy.Add):
-        return min(cap, sum(_expansion_terms(a, cap) for a in expr.args))
-    if isinstance(expr, sympy.Mul):
-        total = 1
+        terms, bits = 0, 0
         for a in expr.args:
-            total = min(cap, total * _expansion_terms(a, cap))
-        return total
+            t, b = _expansion_cost(a, cap)
+            terms, bits = min(cap, terms + t), max(bits, b)
+        return terms, min(big, bits + len(expr.args).bit_length())
+    if isinstance(expr, sympy.Mul):
+        terms, bits = 1, 0
+        for a in expr.args:
+            t, b = _expansion_cost(a, cap)
+            terms, bits = min(cap, terms * t), min(big, bits + b + t.bit_length())
+        return terms, bits
     if isinstance(expr, sympy.Pow) and isinstance(expr.exp, Integer):
-        terms, n = _expansion_terms(expr.base, cap), abs(int(expr.exp))
+        (terms, bits), n = _expansion_cost(expr.base, cap), abs(int(expr.exp))
+        grown = min(big, n * (bits + terms.bit_length() + 1))
         if terms == 1:
-            return 1
+            return 1, grown
         if n > 200:
-            return cap
-        return min(cap, math.comb(terms + n - 1, n))
-    return 1
+            return cap, grown
+        return min(cap, math.comb(terms + n - 1, n)), grown
+    return 1, 0
+
+
+def _cheap_to_expand(*exprs: Basic) -> bool:
+    """True if expanding ``exprs`` in the host is provably fast: few terms, small coefficients."""
+    terms, work = 0, 0
+    for expr in exprs:
+        t, bits = _expansion_cost(expr)
+        terms += t
+        work += t * (1 + bits // 64)
+    return terms <= MAX_HOST_TERMS and work <= MAX_HOST_WORDS
 
 
 Condition = tuple[str, Expr]
@@ -212,6 +258,75 @@ def _conditions(expr: Basic) -> list[Condition]:
         elif isinstance(node, (sympy.cot, sympy.csc)) and node.args[0].free_symbols:
             found.append(("nonzero", sympy.sin(node.args[0])))
     return found
+
+
+def _has_imaginary_exponential(expr: Basic) -> bool:
+    """``exp(i*x)`` and its kin oscillate like sines."""
+    return any(a.args and a.args[0].has(I) for a in expr.atoms(sympy.exp)) or any(
+        isinstance(p, sympy.Pow) and p.exp.has(I) and p.exp.free_symbols
+        for p in expr.atoms(sympy.Pow)
+    )
+
+
+def _constant_magnitude(expr: Expr) -> int:
+    """Decimal orders of magnitude of a constant that is not a plain rational (``exp(-50)``
+    counts 22): how far it is from 1 in either direction, 0 if it cannot be estimated."""
+    value = _evaluate(expr, {}, 15)
+    if value is None:
+        return 0
+    if value == 0:
+        return MAX_PRECISION  # below what evalf resolves: too small to sample
+    return min(int(abs(mpmath.log10(abs(value)))) + 1, MAX_PRECISION)
+
+
+_MAX_PROBED = 64
+
+
+def _magnitude_at_probe(expr: Expr) -> int:
+    """Decimal orders of magnitude below 1 of ``expr`` at a fixed point (every symbol at 7/10),
+    from the third on: what a sub-expression such as ``exp(-1000*g(x))`` or ``(x^2+2)^-1000``
+    (a tiny step written without a tiny number) adds to the precision the numeric rule needs."""
+    value = _evaluate(expr, {s: Rational(7, 10) for s in expr.free_symbols}, 15)
+    if value is None or value == 0 or abs(value) >= mpmath.mpf("0.01"):
+        return 0  # only tiny values make a tiny step; huge ones scale both sides alike
+    return min(int(-mpmath.log10(abs(value))) + 1, MAX_PRECISION)
+
+
+def _digits(n: int) -> int:
+    """Decimal digits of ``n`` (from its bit length: no ``str`` of a huge integer)."""
+    return int(abs(n).bit_length() * 0.30103) + 1
+
+
+def _precision(*exprs: Basic) -> int:
+    """Digits for the numeric rule: far beyond anything written in ``exprs``.
+
+    A sum of ``m`` shifted samples with a step of ``10^-d`` can match a derivative to about
+    ``m*d`` digits, so the precision grows with every digit written (each occurrence counts,
+    as does the magnitude of each constant such as ``exp(-50)``) and every node of the tree, on
+    top of twice the longest number (so a 30-digit decimal is never pi)."""
+    longest, total, nodes, probed = 1, 0, 0, 0
+    for expr in exprs:
+        stack = [expr]
+        while stack:
+            node = stack.pop()
+            nodes += 1
+            if (
+                isinstance(node, (sympy.exp, sympy.Pow))
+                and node.free_symbols
+                and probed < _MAX_PROBED
+            ):
+                # exp(-1000*(x+1)^2/(x^2+2x+1)) is a tiny step written without a tiny number
+                probed += 1
+                total += _magnitude_at_probe(node)
+            if isinstance(node, Rational):
+                digits = _digits(int(node.p)) + (_digits(int(node.q)) if node.q != 1 else 0)
+                longest, total = max(longest, digits), total + digits
+            elif isinstance(node, Expr) and node.is_number and node.args:
+                total += _constant_magnitude(node)
+                stack.extend(a for a in node.args if isinstance(a, Rational))
+            else:
+                stack.extend(node.args)
+    return 30 + 2 * longest + total + nodes
 
 
 def _max_digits(*exprs: Basic) -> int:
@@ -279,6 +394,21 @@ def _relation_to_set(expr: Basic, var: Symbol) -> Set | None:
     }[kind]
 
 
+def _named_value(answer: Eq, gold: Basic) -> Basic | None:
+    """The right side of ``name = value`` when ``name`` is a lone symbol that appears neither in
+    the value nor in the gold (so ``x = 2`` states 2, and ``x = x + 1`` or ``x = 2`` against the
+    gold ``x + 1`` state nothing)."""
+    for name, value in ((answer.lhs, answer.rhs), (answer.rhs, answer.lhs)):
+        if (
+            isinstance(name, Symbol)
+            and name not in value.free_symbols
+            and name not in gold.free_symbols
+            and _is_scalar(value)
+        ):
+            return value
+    return None
+
+
 def _single_symbol(expr: Basic) -> Symbol | None:
     symbols = expr.free_symbols
     return next(iter(symbols)) if len(symbols) == 1 else None
@@ -334,8 +464,50 @@ class Comparer:
         self.options = options
         self.full = full
         self.on_partial: Callable[[Outcome], None] | None = None
+        self.agreeing_point: dict[Symbol, Any] = {}  # the first point where the sides agreed
+        self.agreeing_scale: Any = 1  # and the size of the values there
 
-    # -- entry point
+    def expandable(self, *exprs: Basic) -> bool:
+        """Whether to decide by expansion: in the host only when it is provably fast (few terms
+        and small coefficients); in a worker, whenever the number of terms is bounded."""
+        if self.full:
+            return sum(_expansion_terms(e) for e in exprs) <= MAX_HOST_TERMS
+        return _cheap_to_expand(*exprs)
+
+    # -- entry points
+    def judge(self, gold: ParsedMath, answer: ParsedMath, variable: str | None = None) -> Outcome:
+        """Compare (or, with ``variable``, check an antiderivative), then the requested form.
+
+        The form is checked first, so that a numeric acceptance reported early (`on_partial`)
+        is never sent for an answer in the wrong form; its problem is reported only if the value
+        is right (a wrong value is reported as such)."""
+        if gold.kind == "evaluate":  # a gold written as a computation: its value, here
+            if not self.full:
+                raise NeedsWorker
+            value = gold.expr.doit()
+            gold = ParsedMath(expr=value, text=gold.text, conditions=tuple(_conditions(value)))
+        problem = None
+        if self.options.form is not None:
+            problem = form_problem(
+                answer.expr,
+                self.options.form,
+                reference=gold.expr,
+                host=not self.full,
+                cheap=_cheap_to_expand,
+            )
+            if problem is not None and self.options.form == "closed":
+                # no need to weigh the value of a finite-difference formula: refuse it as such
+                return _different(f"the answer is not a closed form: {problem}", "form")
+            if problem is not None:
+                self.on_partial = None
+        if variable is None:
+            outcome = self.compare_parsed(gold, answer)
+        else:
+            outcome = self.compare_antiderivative(gold, answer, variable)
+        if outcome.status == "equal" and problem is not None:
+            return _different(f"the value is right but {problem}", "form")
+        return outcome
+
     def compare_parsed(self, gold: ParsedMath, answer: ParsedMath) -> Outcome:
         if gold.units and answer.units:
             wanted = {u.lower().rstrip("s") for u in gold.units}
@@ -346,6 +518,12 @@ class Comparer:
                     "units",
                 )
         g = _tuple_as_interval(gold.expr) if _states_a_set(answer.expr) else gold.expr
+        if _is_relation(g) and not isinstance(g, Eq) and isinstance(answer.expr, (Set, Tuple)):
+            # an inequality gold answered with its solution set: compare the sets
+            var = Symbol(self.options.variable) if self.options.variable else _single_symbol(g)
+            as_set = _relation_to_set(g, var) if var is not None else None
+            if as_set is not None:
+                g = as_set
         a = self.align(g, answer.expr)
         if isinstance(a, Outcome):
             return a
@@ -402,6 +580,10 @@ class Comparer:
                         "form",
                     )
                 return converted
+            if variable is None and isinstance(answer, Eq) and _is_scalar(gold):
+                named = _named_value(answer, gold)
+                if named is not None:  # `x = 2`, `y = 2x + 1`: the value of the asked variable
+                    return named
             if variable is None:
                 return _different(
                     f"expected {_kind(gold)}, got {_kind(answer)}; give the value alone "
@@ -529,11 +711,7 @@ class Comparer:
             return Outcome("equal", "structural", "the relations are the same")
         if dg == 0 or da == 0:
             return _different("the relations are not equivalent", "exact")
-        if (
-            _is_rational_polynomial(dg)
-            and _is_rational_polynomial(da)
-            and (_expansion_terms(dg) + _expansion_terms(da) <= MAX_HOST_TERMS)
-        ):
+        if _is_rational_polynomial(dg) and _is_rational_polynomial(da) and self.expandable(dg, da):
             pg, pa = sympy.expand(dg), sympy.expand(da)
             if pg == 0 or pa == 0:
                 if pg == pa:
@@ -580,11 +758,7 @@ class Comparer:
             if g == a:
                 return _EQUAL_STRUCTURE
             return _different(f"{show(a)} is not the expected value", "exact")
-        if (
-            _is_rational_polynomial(g)
-            and _is_rational_polynomial(a)
-            and _expansion_terms(g) + _expansion_terms(a) <= MAX_HOST_TERMS
-        ):
+        if _is_rational_polynomial(g) and _is_rational_polynomial(a) and self.expandable(g, a):
             if sympy.expand(g - a) == 0:
                 return Outcome("equal", "expand", "the answer expands to the expected polynomial")
             return _different(f"{show(a)} is not equal to the expected answer", "expand")
@@ -618,22 +792,39 @@ class Comparer:
             g.free_symbols, a.free_symbols, *(c.free_symbols for _, c in [*where_g, *where_a])
         )
         difference = g - a
-        precision = 30 + 2 * _max_digits(g, a)
-        samples = self.sample(g, a, difference, (where_g, where_a), symbols, precision)
+        precision = _precision(g, a)
+        if precision > MAX_PRECISION:
+            samples = Outcome("unknown", "numeric", "the numbers are too large to sample")
+        else:
+            samples = self.sample(g, a, difference, (where_g, where_a), symbols, precision)
         if samples.status == "different":
             return samples
         singular = self.singularities(where_g, where_a, symbols)
         if singular is not None:
             return singular
-        numeric_ok = samples.status == "equal" and not (
-            g.has(*NON_ANALYTIC) or a.has(*NON_ANALYTIC)
+        oscillating = difference.has(*OSCILLATING) or _has_imaginary_exponential(difference)
+        numeric_ok = (
+            samples.status == "equal"
+            and not (g.has(*NON_ANALYTIC) or a.has(*NON_ANALYTIC))
+            and not oscillating
         )
         outcome = Outcome("equal", "numeric", samples.reason)
+        proved = self.cheap_proof(difference)
+        if proved is not None:
+            return proved
+        if numeric_ok and not self.confirm(difference, self.agreeing_point, precision):
+            return Outcome(
+                "unknown",
+                "numeric",
+                "the difference is tiny at the sample points but not zero: not an exact identity",
+            )
         if numeric_ok and top and self.on_partial is not None:
             # The numeric rule accepts whatever the proofs below conclude; say so now, in case
             # they run out of time, then try to prove it anyway.
             self.on_partial(outcome)
-        proved = self.cheap_proof(difference) or self.factored_proof(difference)
+        if oscillating and samples.status == "equal":
+            proved = self.trig_proof(difference)  # before simplify, which may take the deadline
+        proved = proved or self.factored_proof(difference)
         if proved is not None:
             return proved
         try:
@@ -641,6 +832,13 @@ class Comparer:
                 return Outcome("equal", "simplify", "the difference simplifies to 0")
         except (TypeError, ValueError, NotImplementedError, AttributeError):
             pass
+        if oscillating and samples.status == "equal":
+            return Outcome(
+                "unknown",
+                "inconclusive",
+                "the difference holds periodic terms that could not be simplified away, and "
+                "agreement at sample points proves nothing about such terms",
+            )
         if numeric_ok:
             return outcome
         if symbols:
@@ -660,6 +858,30 @@ class Comparer:
                 return Outcome("equal", "cancel", "the difference cancels to 0")
         except (TypeError, ValueError, NotImplementedError, sympy.PolynomialError):
             pass
+        return None
+
+    @staticmethod
+    def trig_proof(difference: Expr) -> Outcome | None:
+        """Proofs for differences with trigonometric terms: rewritten as exponentials, an
+        identity of sines and cosines becomes one of rational functions of ``exp(i*x)``."""
+        attempts: list[Callable[[Expr], Expr]] = [
+            lambda d: sympy.expand(d.rewrite(sympy.exp)),
+            lambda d: sympy.cancel(sympy.powsimp(sympy.expand(d.rewrite(sympy.exp)))),
+            lambda d: sympy.expand(sympy.expand_trig(d)),
+            sympy.trigsimp,
+        ]
+        for attempt in attempts:
+            try:
+                if attempt(difference) == 0:
+                    return Outcome("equal", "simplify", "the difference simplifies to 0")
+            except (
+                TypeError,
+                ValueError,
+                NotImplementedError,
+                AttributeError,
+                sympy.PolynomialError,
+            ):
+                continue
         return None
 
     @staticmethod
@@ -698,29 +920,58 @@ class Comparer:
                 assumptions = {"real": True}
         return expr.xreplace({s: Symbol(s.name, **assumptions) for s in expr.free_symbols})
 
-    def points(self, symbols: Iterable[Symbol]) -> list[dict[Symbol, Expr]]:
-        """`SAMPLE_POINTS` seeded points of the domain: awkward rationals, never 0 or +-1."""
+    def points(
+        self, symbols: Iterable[Symbol], *, irrational: bool = False, digits: int = 0
+    ) -> list[dict[Symbol, Expr]]:
+        """`SAMPLE_POINTS` seeded points of the domain, never 0 or +-1: awkward rationals, or with
+        ``irrational``, each shifted by a fresh irrational offset (the fractional part of the
+        square root of a random non-square, and a multiple of ``E``), so that no expression built
+        from the usual functions can vanish on all of them by design (``sin(k*pi*x)`` vanishes
+        on every rational with a denominator dividing ``k``, never at an irrational).
+
+        With ``digits``, each irrational point is rounded once to a `Float` of that many digits
+        (evaluating at a Float is much faster than at a symbolic root). Its random binary
+        expansion is then ``3.3 * digits`` bits long, while the precision grows with every digit
+        the answer writes, so no ``k`` the answer can write makes ``k*x`` an integer."""
         names = sorted(symbols, key=lambda s: s.name)
-        rng = random.Random(self.options.seed * 7919 + len(names))  # noqa: S311 - sample points
+        seed = self.options.seed * 7919 + len(names)
+        # irrational points are fresh for every check (the salt): no answer can be fitted to them
+        salted = f"{seed}:{self.options.salt}" if irrational else seed
+        rng = random.Random(salted)  # noqa: S311 - sample points
         out = []
         for _ in range(SAMPLE_POINTS):
             point = {}
             for symbol in names:
-                point[symbol] = self.draw(rng)
+                point[symbol] = self.draw(rng, irrational=irrational, digits=digits)
             out.append(point)
         return out
 
-    def draw(self, rng: random.Random) -> Expr:
+    def draw(self, rng: random.Random, *, irrational: bool = False, digits: int = 0) -> Expr:
         domain, interval = self.options.domain, self.options.interval
         q = rng.choice((3, 7, 11, 13, 17, 19, 23))
+        theta: Expr = S.Zero
+        if irrational:
+            while True:
+                n = rng.randint(2, 10**9)
+                root = math.isqrt(n)
+                if root * root != n:
+                    break
+            # in (0, 1), irrational and transcendental: frac(sqrt(n)) / 2 + E / 10^k, k in 3..5
+            k = rng.randint(3, 5)
+            if digits:
+                with mpmath.workdps(digits + 10):
+                    value = (mpmath.sqrt(n) - root) / 2 + mpmath.e / 10**k
+                    theta = sympy.Float(value, digits)
+            else:
+                theta = (sympy.sqrt(n) - root) / 2 + sympy.E / 10**k
         if interval is not None:
             low, high = Rational(interval[0]), Rational(interval[1])
-            fraction = Rational(rng.randint(1, q - 1), q)
+            fraction = (rng.randint(0, q - 2) + (theta if irrational else 1)) / q
             return low + (high - low) * fraction
         p = rng.randint(1, 6 * q)
         if p == q:
             p += 1
-        value = Rational(p, q)
+        value = Rational(p, q) + theta / q
         if domain in ("real", "complex") and rng.random() < 0.5:
             value = -value
         if domain == "complex":
@@ -749,8 +1000,33 @@ class Comparer:
         symbols: set[Symbol],
         precision: int,
     ) -> Outcome:
-        """The numeric test: ``equal`` (enough tight agreement), ``different`` or ``unknown``."""
-        points = self.points(symbols) if symbols else [{}]
+        """The numeric test: ``equal`` (enough tight agreement), ``different`` or ``unknown``.
+
+        It runs at fresh irrational points; a difference found there is reported at a seeded
+        rational point where the two differ too, when there is one, so that the same answer
+        always gets the same reason (and at no point otherwise)."""
+        fresh = self.points(symbols, irrational=True, digits=precision + 40) if symbols else [{}]
+        outcome = self.sample_at(fresh, g, a, difference, conditions, symbols, precision)
+        if outcome.status != "different" or not symbols:
+            return outcome
+        witness = self.sample_at(
+            self.points(symbols), g, a, difference, conditions, symbols, precision
+        )
+        if witness.status == "different":
+            return witness
+        return outcome
+
+    def sample_at(
+        self,
+        points: list[dict[Symbol, Expr]],
+        g: Expr,
+        a: Expr,
+        difference: Expr,
+        conditions: tuple[list[Condition], list[Condition]],
+        symbols: set[Symbol],
+        precision: int,
+    ) -> Outcome:
+        """`sample` at the given points; the reasons name the point only if it is rational."""
         needed = MIN_AGREEING_POINTS if symbols else 1
         real = self.options.domain != "complex"
         agree = 0
@@ -769,7 +1045,8 @@ class Comparer:
                 if _violated(conditions[1], point)
                 else _evaluate(a, point, precision, real=real)
             )
-            where = _where(point)
+            rational = all(isinstance(v, Rational) for v in point.values())
+            where = _where(point) if rational else " at a random irrational point of the domain"
             if vg is None and va is None:
                 continue
             if vg is None or va is None:
@@ -785,10 +1062,26 @@ class Comparer:
             if error > clearly * scale:
                 return _different(f"the answer differs from the expected one{where}", "numeric")
             if error <= threshold * scale:
+                if agree == 0:
+                    self.agreeing_point, self.agreeing_scale = point, scale
                 agree += 1
         if agree >= needed:
-            return Outcome("equal", "numeric", f"equal at {agree} random points of the domain")
+            return Outcome(
+                "equal",
+                "numeric",
+                f"equal at random points of the domain (at least {needed} of {len(points)})",
+            )
         return Outcome("unknown", "numeric", "too few points where both are defined")
+
+    def confirm(self, difference: Expr, point: dict[Symbol, Any], precision: int) -> bool:
+        """Re-evaluate a difference that looked like 0 at three times the precision: an identity
+        stays at the noise floor of the higher precision, while a merely tiny difference (a
+        finite-difference stencil with a step of ``10^-20``) keeps its value."""
+        high = min(3 * precision, MAX_PRECISION)
+        value = _evaluate(difference, point, high, real=False)
+        if value is None:
+            return False
+        return bool(abs(value) <= mpmath.mpf(10) ** -(high - 10) * self.agreeing_scale)
 
     def singularities(
         self, where_g: list[Condition], where_a: list[Condition], symbols: set[Symbol]

@@ -49,7 +49,7 @@ Union({5}, Interval.Ropen(1, 3))
 >>> parse_math("2x+")
 Traceback (most recent call last):
 ...
-langgames.verifiers._math_parse.MathParseError: expected a number, a variable or '(' at ...
+langgames.verifiers.exact.MathParseError: expected a number, a variable or '(' at ...
 """
 
 from __future__ import annotations
@@ -93,6 +93,9 @@ from sympy import (
 from sympy.core.relational import Relational
 from sympy.sets.sets import Set
 
+from langgames.verifiers import exact as _exact
+from langgames.verifiers.exact import MathParseError, MathSizeError
+
 __all__ = [
     "MAX_BITS",
     "MAX_DEPTH",
@@ -115,30 +118,13 @@ MAX_TOKENS = 2_000
 MAX_DEPTH = 40
 #: Most digits in one numeral (``1e999`` counts its exponent as digits too).
 MAX_LITERAL_DIGITS = 1_000
-#: Largest exact number, in bits of numerator or denominator, that parsing builds (~3,900 digits).
-MAX_BITS = 13_000
+#: Largest exact number, in bits of numerator or denominator, that parsing builds (~3,900 digits);
+#: the same limit as `langgames.verifiers.exact.evaluate_at`'s.
+MAX_BITS = _exact.MAX_BITS
 #: Largest integer, in bits, whose non-integer power (a root) is computed exactly (~77 digits).
 MAX_ROOT_BITS = 256
 #: Largest n for which n! and binomial coefficients are computed.
-MAX_FACTORIAL = 1_000
-
-
-class MathParseError(ValueError):
-    """The text is not a mathematical answer this parser can read.
-
-    Attributes:
-        message: what went wrong, in words a person (or a model) can act on.
-        position: index in the text where reading failed, or ``None``.
-    """
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        self.message = message
-        self.position = position
-        super().__init__(message)
-
-
-class MathSizeError(MathParseError):
-    """The text exceeds a limit (length, nesting, size of a number): refused before any work."""
+MAX_FACTORIAL = _exact.MAX_FACTORIAL
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,20 @@ class _Worker:
                     raise EOFError("the worker closed its output")
                 self.buffer += chunk
 
+    def poll_ready(self) -> bool:
+        """Read the worker's hello if it has already arrived (never blocks)."""
+        try:
+            assert self.proc.stdout is not None
+            if select.select([self.proc.stdout.fileno()], [], [], 0)[0]:
+                hello = self.read(time.monotonic() + 1.0)  # a frame is arriving: read all of it
+            else:
+                hello = None
+        except (EOFError, OSError, ValueError):
+            return False
+        if hello is not None and hello.get("ready"):
+            self.ready = True
+        return self.ready
+
     def send(self, data: bytes) -> None:
         assert self.proc.stdin is not None
         self.proc.stdin.write(data)
@@ -155,28 +169,58 @@ class WorkerPool:
             while len(self._idle) < self.size:
                 self._idle.append(self._spawn())
 
+    def wait_ready(self) -> None:
+        """Block until every idle worker has said it is ready (or died trying)."""
+        with self._lock:  # held throughout, so no job takes a worker whose hello is being read
+            for worker in self._idle:
+                if worker.ready:
+                    continue
+                try:
+                    hello = worker.read(time.monotonic() + START_TIMEOUT)
+                except (EOFError, OSError, ValueError):
+                    continue
+                worker.ready = bool(hello and hello.get("ready"))
+
+    def _take_idle(self) -> _Worker:
+        """An idle worker, preferring one that has said it is ready (a replacement for a worker
+        killed at a deadline may still be importing SymPy)."""
+        for i in range(len(self._idle) - 1, -1, -1):
+            worker = self._idle[i]
+            if worker.ready or worker.poll_ready():
+                return self._idle.pop(i)
+        return self._idle.pop()
+
     def _spawn(self) -> _Worker:
         self.started += 1
         return _Worker()
 
-    def run(self, job: dict[str, Any], timeout: float) -> Reply:
-        """Run ``job`` on a worker; give up, kill it and replace it after ``timeout`` seconds."""
-        self._slots.acquire()
+    def run(self, job: dict[str, Any], timeout: float, *, whole: bool = False) -> Reply:
+        """Run ``job`` on a worker; give up, kill it and replace it after ``timeout`` seconds.
+
+        With ``whole``, ``timeout`` also bounds the wait for a free worker and for a new worker
+        to start: the call returns within ``timeout`` whatever happens (a worker still starting
+        at the deadline is kept, not killed: it has done nothing wrong)."""
+        limit = time.monotonic() + timeout if whole else None
+        if not self._slots.acquire(timeout=timeout if whole else None):
+            return Reply("timeout")
         worker: _Worker | None = None
         try:
             with self._lock:
-                worker = self._idle.pop() if self._idle else self._spawn()
+                worker = self._take_idle() if self._idle else self._spawn()
                 self._next_id += 1
                 job_id = self._next_id
             if not worker.ready:
-                hello = worker.read(time.monotonic() + START_TIMEOUT)
+                start_limit = time.monotonic() + START_TIMEOUT
+                hello = worker.read(start_limit if limit is None else min(start_limit, limit))
+                if hello is None and limit is not None and time.monotonic() < start_limit:
+                    return Reply("timeout")  # the worker goes back to the pool, still starting
                 if hello is None or not hello.get("ready"):
                     worker.kill()
                     worker = None
                     return Reply("crashed", message="a math worker did not start in time")
                 worker.ready = True
             worker.send(encode_job({**job, "id": job_id}))
-            deadline = time.monotonic() + timeout
+            deadline = time.monotonic() + timeout if limit is None else limit
             partial = None
             while True:
                 reply = worker.read(deadline)

@@ -99,9 +99,9 @@ def _handle(job: dict[str, Any], send: Any) -> dict[str, Any]:
         }
     )
     if op == "compare":
-        outcome = comparer.compare_parsed(job["gold"], job["answer"])
+        outcome = comparer.judge(job["gold"], job["answer"])
     elif op == "antiderivative":
-        outcome = comparer.compare_antiderivative(job["gold"], job["answer"], job["variable"])
+        outcome = comparer.judge(job["gold"], job["answer"], job["variable"])
     else:
         raise ValueError(f"unknown job {op!r}")
     return {"status": outcome.status, "method": outcome.method, "reason": outcome.reason}

@@ -14,12 +14,14 @@ Three public functions (and one for calculus games):
 - `verify_antiderivative` checks an integral by differentiating the answer.
 
 **Where the work runs.** Parsing and the cheap comparisons (structural equality, exact rational
-arithmetic, expansion of polynomials whose expanded size is bounded beforehand, sets, tuples,
-intervals, relations) run in the calling thread, guarded by size limits. Everything else (simplify,
-numeric evaluation, roots of denominators, derivatives) runs in a pool of pre-started worker
+arithmetic, expansion of polynomials whose expanded terms *and* coefficient sizes are bounded
+beforehand, sets, tuples, intervals, relations) run in the calling thread, guarded by size limits.
+Everything else (simplify, numeric evaluation, roots of denominators, derivatives, form checks
+that need expansion or factoring, golds to evaluate) runs in a pool of pre-started worker
 processes that receive already-parsed SymPy objects and are killed and replaced at the deadline.
-``timeout`` bounds that work (sub-second values are fine, from any thread); the wait for a busy or
-starting worker is not counted.
+``timeout`` bounds the whole call: the time spent in this process, the wait for a free worker and
+the worker's work (sub-second values are fine, from any thread). Call ``start_workers(wait=True)``
+once to keep the workers' first start (importing SymPy) out of the first check's time.
 
 **Equivalence rules** (what ``correct`` means):
 
@@ -37,6 +39,12 @@ starting worker is not counted.
   neither is undefined (or, in a real domain, non-real) where the other is defined, and neither
   contains a non-analytic function (``|x|``, floor, sign...). Otherwise the answer is incorrect
   (the checks were inconclusive), because a false positive is worse than a false negative.
+  The points are fresh for every check and irrational (a rational plus a random square root's
+  fractional part and a multiple of ``e``), so ``sin(k*pi*x)`` cannot vanish on them; the
+  precision grows with every digit and node written, and an agreement is re-checked at three
+  times the precision (a finite-difference stencil with a step of ``10^-20`` is tiny, not zero);
+  a difference that still holds sines, cosines or ``exp(i*x)`` after simplification is never
+  accepted on numeric evidence alone.
 - *Domains.* ``domain`` is ``"real"`` (default), ``"positive"``, ``"nonnegative"``, ``"complex"``
   or a SymPy ``Interval``: symbols are given those assumptions when simplifying and random points
   are drawn there. Every denominator *as written* counts: ``(x^2-1)/(x-1)`` is not ``x+1``
@@ -50,8 +58,20 @@ starting worker is not counted.
   ``{1, 2}``; a tuple ``(a, b)`` is read as an open interval only when the gold is an interval.
 - *Relations as answers.* For an interval or set gold, a relation that isolates one variable is
   read as its solution set: ``x > 2`` equals ``(2, \\infty)``, ``x = 1 or x = 2`` equals ``{1, 2}``.
-  For a value gold, ``x = 5`` is read as ``5`` **only** if the caller passes ``variable="x"``.
-  Equations are never solved for the player: ``x^2 = 4`` is not an answer to "find x".
+  For a value gold, ``name = value`` is read as ``value`` when the name occurs neither in the
+  value nor in the gold (``x = 5`` for ``5``, ``y = 2x + 1`` for ``2x + 1``); with
+  ``variable="x"`` only ``x`` may be named. Equations are never solved for the player:
+  ``x^2 = 4`` is not an answer to "find x". An inequality gold equals its solution set written
+  as an interval (``x > 2`` and ``(2, \\infty)``), both ways.
+- *Dataset styles* (see ``langgames.verifiers._math_dataset``): numbers in words
+  (``twenty-one``), words after a number (``3 \\text{ apples}``, read as units), text answers
+  (``\\text{Yes}``, ``(C)``, ``undefined``, ``no solution``: compared as normalised text, with a
+  short list of synonyms; a choice letter meets a gold ``C``), and golds written as computations
+  (``\\int_0^1 x^2 dx``, ``\\sum``, ``\\prod``, ``\\lim``, ``\\frac{d}{dx}``, ``\\gcd``,
+  ``\\operatorname{lcm}``, ``\\det``), whose value a worker computes. An *answer* written as a
+  computation is not read: restating the question does not answer it.
+- *Forms.* ``form="expanded"``, ``"factored"`` or ``"closed"`` also requires the answer's form
+  (see `verify_math`); a wrong form is ``incorrect`` with a reason, never an error.
 
 >>> verify_math("1/2", "0.5").status.value
 'correct'
@@ -62,22 +82,28 @@ starting worker is not counted.
 >>> verify_math("3", "x = 3", variable="x").status.value
 'correct'
 >>> verify_math("3", "three").status.value
+'correct'
+>>> verify_math("3", "I think so").status.value
 'unparseable'
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fractions
 import functools
 import math
 import re
+import secrets
+import time
 from collections.abc import Mapping
 from typing import Any
 
 import sympy
 from sympy import Basic, Symbol
 
-from langgames.errors import InvalidArgument
+from langgames.errors import InvalidArgument, did_you_mean
+from langgames.verifiers import _math_dataset as _dataset
 from langgames.verifiers._math_compare import (
     DOMAINS,
     Comparer,
@@ -87,6 +113,7 @@ from langgames.verifiers._math_compare import (
     show,
 )
 from langgames.verifiers._math_extract import extract_answer
+from langgames.verifiers._math_form import FORMS
 from langgames.verifiers._math_parse import (
     MathParseError,
     MathSizeError,
@@ -100,6 +127,7 @@ from langgames.verifiers.verdict import Verdict
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "FORMS",
     "MathParseError",
     "MathSizeError",
     "ParsedMath",
@@ -118,9 +146,14 @@ _MAX_TIMEOUT = 600.0
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-def start_workers() -> None:
-    """Start the worker processes now rather than at the first answer that needs them."""
-    get_pool()
+def start_workers(*, wait: bool = False) -> None:
+    """Start the worker processes now rather than at the first answer that needs them.
+
+    Their start (importing SymPy, about a second) counts against the ``timeout`` of a check that
+    has to wait for it; with ``wait=True`` this returns only once every worker is ready."""
+    pool = get_pool()
+    if wait:
+        pool.wait_ready()
 
 
 @functools.lru_cache(maxsize=4096)
@@ -136,7 +169,11 @@ def parse_answer(text: str) -> ParsedMath:
 
 
 def _check_options(
-    timeout: float, rel_tol: float | None, domain: Any, variable: str | None
+    timeout: float,
+    rel_tol: float | None,
+    domain: Any,
+    variable: str | None,
+    form: str | None = None,
 ) -> Options:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise InvalidArgument(f"timeout must be a number of seconds (got {timeout!r})")
@@ -152,6 +189,11 @@ def _check_options(
     ):
         raise InvalidArgument(
             f"rel_tol must be None (exact) or a number in [0, 1), e.g. 1e-6 (got {rel_tol!r})"
+        )
+    if form is not None and form not in FORMS:
+        raise InvalidArgument(
+            f"form must be None or one of {', '.join(map(repr, FORMS))} (got {form!r})"
+            f"{did_you_mean(str(form), FORMS)}"
         )
     if variable is not None and not (isinstance(variable, str) and _NAME.fullmatch(variable)):
         raise InvalidArgument(f"variable must be a name such as 'x' or None (got {variable!r})")
@@ -175,6 +217,7 @@ def _check_options(
         domain=domain,
         interval=interval,
         variable=variable,
+        form=form,
     )
 
 
@@ -210,10 +253,114 @@ def _as_sympy(value: Any) -> Basic:
     )
 
 
+_CHOICE_SYMBOLS = frozenset(_dataset.CHOICE_LETTERS)
+
+
+def _build_evaluable(found: _dataset.Evaluable) -> Basic:
+    """The SymPy object a gold such as ``\\int_0^1 x^2 dx`` stands for (unevaluated when the
+    value needs real work: a worker computes it under the deadline)."""
+    kind, parts = found
+    if kind in ("gcd", "lcm"):
+        values = [parse(p).expr for p in parts]
+        if not all(isinstance(v, sympy.Integer) for v in values):
+            raise MathParseError(f"\\{kind} needs integers")
+        return functools.reduce(sympy.gcd if kind == "gcd" else sympy.lcm, values)
+    if kind == "det":
+        matrix = parse(parts[0]).expr
+        if not isinstance(matrix, sympy.MatrixBase) or matrix.rows != matrix.cols:
+            raise MathParseError("\\det needs a square matrix")
+        if matrix.rows > 6:
+            raise MathSizeError("\\det of a matrix larger than 6x6 is not computed")
+        return sympy.Determinant(matrix)
+    body = parse(parts[0]).expr
+    var = Symbol(parts[1])
+    if kind == "derivative":
+        return sympy.Derivative(body, var)
+    if kind == "limit":
+        return sympy.Limit(body, var, parse(parts[2]).expr)
+    low, high = parse(parts[2]).expr, parse(parts[3]).expr
+    build = {"integral": sympy.Integral, "sum": sympy.Sum, "product": sympy.Product}[kind]
+    return build(body, (var, low, high))
+
+
+def _read_dataset_style(text: str, *, gold: bool) -> ParsedMath:
+    """Read ``text`` as datasets write answers (see `langgames.verifiers._math_dataset`): a
+    number in words, math, a number followed by words, a gold to compute, or a text answer
+    (``kind="text"``). Raises the parser's error when none of them fits."""
+    words = _dataset.number_words(text)
+    if words is not None:
+        return dataclasses.replace(parse(words), text=text)
+    if _dataset.is_text_word(text):
+        said = _dataset.text_answer(text)
+        return ParsedMath(expr=Symbol(f"<{said}>"), text=text, kind="text")
+    if gold and (found := _dataset.evaluable(text)) is not None:
+        try:
+            return ParsedMath(expr=_build_evaluable(found), text=text, kind="evaluate")
+        except MathParseError:
+            pass
+    try:
+        return parse(text)
+    except MathSizeError:
+        raise
+    except MathParseError as err:
+        error = err
+    trailing = _dataset.trailing_words(text)
+    if trailing is not None:
+        try:
+            number = parse(trailing[0])
+        except MathParseError:
+            number = None
+        if number is not None and isinstance(number.expr, sympy.Expr) and number.expr.is_number:
+            return dataclasses.replace(number, text=text, units=(*number.units, trailing[1]))
+    said = _dataset.text_answer(text)
+    if said is not None:
+        return ParsedMath(expr=Symbol(f"<{said}>"), text=text, kind="text")
+    raise error
+
+
+def _unreadable(parsed: ParsedMath) -> Verdict:
+    """The parser's own verdict on a text answer where a math answer is expected."""
+    try:
+        parse(parsed.text)
+    except MathParseError as err:
+        return Verdict.make_unparseable(str(err), answer=parsed.text[:200])
+    return Verdict.make_unparseable("expected a math answer", answer=parsed.text[:200])
+
+
+def _said(parsed: ParsedMath) -> str | None:
+    """The normalised words of a text answer, ``None`` for math."""
+    if parsed.kind != "text" or not isinstance(parsed.expr, Symbol):
+        return None
+    return parsed.expr.name[1:-1]
+
+
+def _text_verdict(gold: ParsedMath, answer: ParsedMath) -> Verdict | None:
+    """The verdict when either side is a text answer (``kind="text"``), else ``None``."""
+    said_gold, said = _said(gold), _said(answer)
+    details = {"method": "text", "expected": gold.text[:200], "received": answer.text[:200]}
+    if said_gold is not None:
+        if said is not None:
+            if _dataset.same_text(said_gold, said):
+                return Verdict.make_correct("the answer says the expected text", **details)
+            return Verdict.make_incorrect(f"expected {said_gold!r}, got {said!r}", **details)
+        if _dataset.says_no_solution(said_gold) and answer.expr == sympy.S.EmptySet:
+            return Verdict.make_correct("the empty set says there is no solution", **details)
+        return Verdict.make_incorrect(f"expected the answer {said_gold!r} in words", **details)
+    if said is None:
+        return None
+    if gold.expr == sympy.S.EmptySet and _dataset.says_no_solution(said):
+        return Verdict.make_correct("'no solution' states the empty set", **details)
+    if isinstance(gold.expr, Symbol) and gold.expr.name in _CHOICE_SYMBOLS:
+        if said == gold.expr.name.lower():
+            return Verdict.make_correct("the answer names the expected choice", **details)
+        return Verdict.make_incorrect(f"expected choice {gold.expr.name}", **details)
+    return None
+
+
 @functools.lru_cache(maxsize=1024)
 def _gold_from_text(text: str) -> ParsedMath:
     try:
-        return parse(text)
+        return _read_dataset_style(text, gold=True)
     except MathParseError as err:
         raise InvalidArgument(
             f"the gold answer {text[:80]!r} could not be parsed: {err}. Gold answers are trusted "
@@ -238,11 +385,27 @@ def _read_answer(answer: Any, what: str = "answer") -> ParsedMath | Verdict:
     candidate = extract_answer(answer)
     text = answer.strip() if candidate is None else candidate
     try:
-        return parse_answer(text)
+        return _answer_from_text(text)
     except MathSizeError as err:
         return Verdict.make_resource_limit(str(err), length=len(text))
     except MathParseError as err:
         return Verdict.make_unparseable(str(err), answer=text[:200])
+
+
+@functools.lru_cache(maxsize=4096)
+def _answer_from_text(text: str) -> ParsedMath:
+    """`parse_answer`, or the dataset-style readings when the parser alone cannot read it."""
+    if _dataset.number_words(text) is not None or _dataset.is_text_word(text):
+        return _read_dataset_style(text, gold=False)
+    try:
+        return parse_answer(text)
+    except MathSizeError:
+        raise
+    except MathParseError as err:
+        try:
+            return _read_dataset_style(text, gold=False)
+        except MathParseError:
+            raise err from None
 
 
 def _verdict(outcome: Outcome, gold: ParsedMath, answer: ParsedMath, where: str) -> Verdict:
@@ -262,26 +425,39 @@ def _verdict(outcome: Outcome, gold: ParsedMath, answer: ParsedMath, where: str)
     )
 
 
-def _judge(job: Mapping[str, Any], gold: ParsedMath, answer: ParsedMath, timeout: float) -> Verdict:
-    """Decide in this process if that is cheap, else in a worker under the deadline."""
+def _timed_out(timeout: float, answer: ParsedMath) -> Verdict:
+    return Verdict.make_timeout(
+        f"checking the answer took longer than the {timeout:g} s limit",
+        limit_seconds=timeout,
+        received=show(answer.expr),
+    )
+
+
+def _judge(
+    job: Mapping[str, Any], gold: ParsedMath, answer: ParsedMath, timeout: float, started: float
+) -> Verdict:
+    """Decide in this process if that is provably cheap, else in a worker under the deadline.
+
+    ``started`` is when the call began (`time.monotonic`): the time spent here (parsing and the
+    cheap rules) is taken from the worker's share, so the whole call keeps to ``timeout``."""
     options: Options = job["options"]
+    job = {**job, "options": dataclasses.replace(options, salt=secrets.randbits(62))}
     if job["op"] == "compare":
         try:
-            outcome = Comparer(options, full=False).compare_parsed(gold, answer)
+            outcome = Comparer(options, full=False).judge(gold, answer)
             return _verdict(outcome, gold, answer, "host")
         except NeedsWorker:
             pass
-    reply = get_pool().run(dict(job), timeout)
+    remaining = timeout - (time.monotonic() - started)
+    if remaining <= 0:
+        return _timed_out(timeout, answer)
+    reply = get_pool().run(dict(job), remaining, whole=True)
     if reply.kind == "timeout":
         partial = reply.partial
         if partial is not None and partial.get("status") == "equal":
             outcome = Outcome("equal", "numeric", f"{partial['reason']} (simplify ran out of time)")
             return _verdict(outcome, gold, answer, "worker")
-        return Verdict.make_timeout(
-            f"checking the answer took longer than the {timeout:g} s limit",
-            limit_seconds=timeout,
-            received=show(answer.expr),
-        )
+        return _timed_out(timeout, answer)
     if reply.kind == "crashed":
         return Verdict.make_verifier_error(
             f"the math worker process died while checking this answer ({reply.message})"
@@ -308,6 +484,7 @@ def verify_math(
     rel_tol: float | None = None,
     domain: str | sympy.Interval | None = None,
     variable: str | None = None,
+    form: str | None = None,
 ) -> Verdict:
     """Judge ``answer`` (untrusted model text) against ``gold``; see the module docstring.
 
@@ -317,11 +494,18 @@ def verify_math(
         answer: the model's text. `extract_answer` picks the final answer out of it (the last
             ``\\boxed{}``, a "final answer" statement, the last ``$...$``...); with none of those,
             the whole text is read.
-        timeout: seconds of worker time for the expensive steps.
+        timeout: seconds the whole check may take (parsing, the cheap rules in this process and
+            the worker's steps); past it the verdict is ``timeout``. Starting the worker
+            processes the first time (`start_workers`) is not counted.
         rel_tol: ``None`` for exact numbers, or a relative tolerance for numbers without symbols.
         domain: where variables live: ``"real"`` (default), ``"positive"``, ``"nonnegative"``,
             ``"complex"``, or a SymPy ``Interval`` with rational bounds.
         variable: the unknown's name; only then is ``x = 5`` read as ``5`` for a value gold.
+        form: also require a form: ``"expanded"``, ``"factored"`` (a product of irreducible
+            polynomials with rational coefficients) or ``"closed"`` (no larger than a few times
+            the gold, no function evaluated at shifted copies of one argument: a
+            finite-difference formula is not a derivative). A right value in another form is
+            ``incorrect``, with a reason that starts "the value is right but".
 
     Returns:
         A `Verdict`; ``details`` has ``method`` (the rule that decided), ``expected`` and
@@ -336,13 +520,19 @@ def verify_math(
     >>> verify_math("[2, \\\\infty)", "x \\\\ge 2").correct
     True
     """
-    options = _check_options(timeout, rel_tol, domain, variable)
+    started = time.monotonic()
+    options = _check_options(timeout, rel_tol, domain, variable, form)
     parsed_gold = _gold(gold)
     parsed = _read_answer(answer)
     if isinstance(parsed, Verdict):
         return parsed
+    if parsed_gold.kind == "text" or parsed.kind == "text":
+        if parsed.kind != "text" and (words := _dataset.text_answer(parsed.text)) is not None:
+            parsed = ParsedMath(expr=Symbol(f"<{words}>"), text=parsed.text, kind="text")
+        said = _text_verdict(parsed_gold, parsed)
+        return said if said is not None else _unreadable(parsed)
     job = {"op": "compare", "gold": parsed_gold, "answer": parsed, "options": options}
-    return _judge(job, parsed_gold, parsed, float(timeout))
+    return _judge(job, parsed_gold, parsed, float(timeout), started)
 
 
 def verify_antiderivative(
@@ -352,6 +542,7 @@ def verify_antiderivative(
     variable: str = "x",
     timeout: float = DEFAULT_TIMEOUT,
     domain: str | sympy.Interval | None = None,
+    form: str | None = None,
 ) -> Verdict:
     """Judge an antiderivative: correct when the derivative of ``answer`` in ``variable`` equals
     ``integrand`` under the rules of `verify_math` (so ``+ C`` is welcome and any antiderivative
@@ -361,14 +552,18 @@ def verify_antiderivative(
         integrand: the function that was integrated (string or SymPy object, trusted).
         answer: the model's text (extracted as in `verify_math`).
         variable: the variable of integration.
-        timeout: seconds of worker time.
+        timeout: seconds the whole check may take.
         domain: as in `verify_math`.
+        form: as in `verify_math` (``"closed"`` compares the answer's size with the integrand's).
     """
-    options = _check_options(timeout, None, domain, variable)
+    started = time.monotonic()
+    options = _check_options(timeout, None, domain, variable, form)
     parsed_gold = _gold(integrand)
     parsed = _read_answer(answer)
     if isinstance(parsed, Verdict):
         return parsed
+    if parsed.kind == "text" or parsed_gold.kind == "text":
+        return _unreadable(parsed)
     job = {
         "op": "antiderivative",
         "gold": parsed_gold,
@@ -376,4 +571,4 @@ def verify_antiderivative(
         "variable": variable,
         "options": options,
     }
-    return _judge(job, parsed_gold, parsed, float(timeout))
+    return _judge(job, parsed_gold, parsed, float(timeout), started)
