@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def as_ordinary_user(argv: list[str]) -> dict[str, Any]:
     """Run this benchmark again as a throwaway ordinary user (we are root); print and return it."""
-    from langgames.verifiers import _sandbox_asuser as asuser
+    from langgames.verifiers import asuser
 
     reason = asuser.unavailable_reason()
     if reason:

@@ -11,7 +11,7 @@ from typing import Any
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._exact_answer import show_rational
 from langgames.envs._parsing import last_line
-from langgames.verifiers._math_extract import extract_answer
+from langgames.verifiers.exact import extract_answer
 from langgames.verifiers.verdict import Status, Verdict
 
 __all__ = ["QUERY_RANGE", "FunctionDiscovery", "Hidden"]

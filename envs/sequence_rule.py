@@ -166,8 +166,8 @@ class SequenceRule(LanguageGame):
     interpolating polynomial of degree ``K - 1``) therefore fails unless the sequence really is
     that polynomial; any formula that agrees on ``n = 1..K+10`` is accepted, even if it differs
     later. The evaluator knows numbers, ``n``, ``+ - * / ^``, parentheses, ``n!``,
-    ``\\binom{a}{b}``, ``|...|``, floor and ceil, and refuses values above 10,000 bits before
-    computing them.
+    ``\\binom{a}{b}``, ``|...|``, floor and ceil, and refuses values above 13,000 bits
+    (``langgames.verifiers.exact.MAX_BITS``) before computing them.
 
     ## Roles
     ``player`` (single role).
@@ -261,7 +261,7 @@ class SequenceRule(LanguageGame):
     def _play(self, role: str, action: str) -> Move:
         import sympy
 
-        from langgames.envs._exact_eval import Unsupported
+        from langgames.verifiers.exact import Unsupported
         from langgames.verifiers.math import MathParseError, parse_answer
 
         text = _PREFIX.sub("", final_answer(action, what=_HINT), count=1)
@@ -324,7 +324,7 @@ class SequenceRule(LanguageGame):
 
 
 def _evaluate(expr: Any, n: int) -> Fraction:
-    from langgames.envs._exact_eval import evaluate_at
+    from langgames.verifiers.exact import evaluate_at
 
     return evaluate_at(expr, {"n": Fraction(n)})
 
@@ -332,7 +332,7 @@ def _evaluate(expr: Any, n: int) -> Fraction:
 def _check_conditions(conditions: tuple[tuple[str, Any], ...], n: int) -> None:
     """Raise `Undefined` if the formula *as written* is undefined at ``n``: SymPy simplifies
     ``(n-3)/(n-3)`` to 1, but the parser kept the denominator ``n - 3`` among its conditions."""
-    from langgames.envs._exact_eval import Undefined
+    from langgames.verifiers.exact import Undefined
 
     for kind, condition in conditions:
         value = _evaluate(condition, n)

@@ -21,7 +21,7 @@ import pytest
 
 from langgames.registry import make_game
 from langgames.tools import PythonTool, tool_call
-from langgames.verifiers import _sandbox_asuser as asuser
+from langgames.verifiers import asuser
 from langgames.verifiers.python import FILE_LAYERS, PythonSandbox, userns_support
 
 SECRET = "LGSECRET-5b0e1c7d"  # noqa: S105 - a marker string, not a credential

@@ -8,10 +8,10 @@ from fractions import Fraction
 import pytest
 import sympy
 
-from langgames.envs._exact_eval import TooLarge, evaluate_at
 from langgames.envs.sequence_rule import FAMILIES, HIDDEN_TERMS, SequenceRule
 from langgames.policies import RandomText
 from langgames.testing import check_game, play_episode
+from langgames.verifiers.exact import TooLarge, evaluate_at
 from langgames.verifiers.math import parse_math
 
 LEVELS = (1, 2, 3)
