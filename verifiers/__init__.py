@@ -4,8 +4,10 @@
 - `PythonSandbox`: isolated execution of untrusted Python (see ``langgames.verifiers.python``).
 - `check_subset` / `SubsetPolicy`: a declared Python subset checked before a program runs
   (see ``langgames.verifiers.pysubset``).
-- `parse_math` / `verify_math` / `extract_answer`: safe reading of math answers and SymPy
-  equivalence checks with deadlines (see ``langgames.verifiers.math``).
+- `parse_math` / `verify_math`: safe reading of math answers and SymPy equivalence checks with
+  deadlines (see ``langgames.verifiers.math``); `extract_answer`, `parse_answer`, `evaluate_at`:
+  the same without SymPy at import (``langgames.verifiers.exact``).
+- `encode_value` / `decode_value`: the sandbox's exact value codec (``langgames.verifiers.codec``).
 
 Heavy verifiers load lazily: importing this package costs almost nothing and starts no process.
 """
@@ -28,7 +30,12 @@ _LAZY = {
     "check_subset": "langgames.verifiers.pysubset",
     "parse_math": "langgames.verifiers.math",
     "verify_math": "langgames.verifiers.math",
-    "extract_answer": "langgames.verifiers.math",
+    "extract_answer": "langgames.verifiers.exact",
+    "parse_answer": "langgames.verifiers.exact",
+    "ParsedMath": "langgames.verifiers.exact",
+    "evaluate_at": "langgames.verifiers.exact",
+    "encode_value": "langgames.verifiers.codec",
+    "decode_value": "langgames.verifiers.codec",
 }
 
 __all__ = ["FAILURE_STATUSES", "TIMING_KEYS", "Status", "Verdict", *_LAZY]
