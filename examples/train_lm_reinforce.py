@@ -1,80 +1,85 @@
-"""Train a small causal LM on a langgames game with REINFORCE and group baselines (GRPO-style).
+"""Train a causal LM by self-play on a two-role langgames game: group rollouts, per-role advantages,
+and a REINFORCE (GRPO-style) loss on the exact tokens the model produced.
 
-A compact, single-file trainer (no TRL) that plays *whole episodes* through ``gym.make``, so it
-handles multi-turn and multi-role games: every update draws ``--prompts`` instance seeds, plays
-``--group`` episodes of each (the same instance, different samples), and gives every move the
-advantage
+A compact, single-file on-policy trainer (no TRL) built on `langgames.rollout`. Each update:
 
-    A = R_role - mean(R_role over the group's episodes of that instance)
+1. **Collect.** ``rollout.collect(game, policy, seeds, group_size=G, concurrency=...)`` plays ``G``
+   whole episodes of each of ``--prompts`` fresh instances. The policy is
+   ``HFPolicy(return_tokens=True)``, so every `Turn` keeps the prompt token ids the model saw,
+   the completion token ids it sampled and their log-probabilities; the in-flight episodes are
+   batched into one ``generate`` call. One shared model plays **every role** (self-play).
+2. **Advantages, per role.** ``--baseline group`` (default) uses ``rollout.group_advantages``: a
+   role's return minus the mean return of that role over the group's episodes (same instance),
+   divided by their standard deviation (``--no-std`` drops the division, "Dr. GRPO"). ``--baseline
+   role`` uses ``rollout.RoleBaseline``, a running mean return per game and role (SPIRAL's
+   role-conditioned advantage for self-play). ``rollout.turn_advantages`` then gives each move the
+   advantage of the role that made it.
+3. **Loss.** For every move with ``completion_ids``, the model re-scores
+   ``prompt_ids + completion_ids`` and the loss is
 
-where ``R_role`` is the episode return of the role that made the move (summed from
-``info["rewards"]``, so a multi-role game gets one baseline per role). The loss is
-``-mean(A * log p(move | observation))`` over the moves' tokens (up to and including the end of
-sequence token), optimised with Adam. No value network, no KL term: the group mean is the
-baseline.
+       L = -(1 / #moves) * sum_moves A_move * sum_{t in completion} log p(token_t | prefix)
 
-Prompts: a model with a chat template gets each role's conversation
-(`langgames.chat.to_chat`: game text as user turns, its earlier moves as assistant turns); a model
-without one (the tiny model) gets the current observation as plain text.
+   i.e. the mask is 0 on the prompt (the environment's tokens) and 1 on the completion (the
+   model's own, up to and including end of sequence). No value network, no KL term. One Adam step
+   per update, so the sampled log-probabilities equal the current ones (``logprob gap`` in the log
+   checks it: the mean |log p now - log p sampled| over the completion tokens, about 0 at
+   ``--temperature 1``, a check that the recorded tokens are the ones scored).
+
+The model stays in eval mode (no dropout), so training scores tokens with the distribution that
+sampled them.
 
 Models (never downloaded): ``--model tiny`` builds a randomly initialised 2-layer GPT-2 with the
-byte-level ``transformers.ByT5Tokenizer()`` in memory; ``--model /path/to/dir`` loads any local
-causal LM saved with ``save_pretrained``.
+byte-level ``transformers.ByT5Tokenizer()`` (saved to a temporary directory for `HFPolicy`); it
+exercises the plumbing and learns nothing useful. ``--model /path/to/dir`` loads any local causal
+LM saved with ``save_pretrained`` (its chat template is used). Examples:
 
-What a tiny random model can learn in a few CPU minutes, honestly: the answer *format*. On
-``langgames/BaseConvert-v0`` (one move per episode with ``--max-turns 1``) an unreadable reply
-earns -0.1 and a well-formed wrong numeral 0.0; a random byte model almost never writes a numeral
-(mean reward about -0.1), and within a few dozen updates it learns to emit short digit strings
-(mean reward near 0, parse rate near 1). Correct conversions stay at chance: that needs a real
-model. The defaults are this setting:
+    python examples/train_lm_reinforce.py --model tiny --updates 2
+    python examples/train_lm_reinforce.py --model ./Qwen3-0.6B --game langgames/Negotiation-v0 \\
+        --prompts 4 --group 8 --max-new-tokens 256 --lr 1e-6 --updates 200
 
-    python examples/train_lm_reinforce.py --model tiny --updates 30
-    python examples/train_lm_reinforce.py --model ./my-local-model --game langgames/NumberHunt-v0 \\
-        --max-turns 8 --max-new-tokens 32 --lr 1e-5
-
-Each update prints the mean episode return (all roles) and the parse rate (moves not judged
-``unparseable``).
+Each update prints the mean return per role, the parse rate (moves not judged ``unparseable``),
+the number of moves, the loss and the logprob gap.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
+import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-import gymnasium as gym
-import numpy as np
-
 import langgames  # noqa: F401 - registers the games
-from langgames.chat import to_chat
+from langgames.rollout import Episode, RoleBaseline, collect, group_advantages, turn_advantages
 
-__all__ = [
-    "UpdateStats",
-    "build_tiny_model",
-    "group_advantages",
-    "load_model",
-    "main",
-    "train",
-]
+__all__ = ["UpdateStats", "build_tiny_model", "load_policy", "main", "policy_loss", "train"]
 
 
 @dataclass
 class UpdateStats:
-    """What one update saw: mean episode return (over episodes and roles), parse rate, loss."""
+    """What one update saw and did."""
 
     update: int
-    mean_return: float
+    #: mean episode return of each role over the update's episodes (episodes where it moved)
+    mean_return: dict[str, float]
     parse_rate: float
+    moves: int
     loss: float
+    #: mean |log p (now) - log p (sampled)| over completion tokens, before the step
+    logprob_gap: float
     seconds: float
+    #: roles that moved, per episode
+    roles: list[list[str]] = field(default_factory=list)
     example: str = ""
 
 
-def build_tiny_model(seed: int = 0) -> tuple[Any, Any]:
-    """A randomly initialised 2-layer GPT-2 with the byte-level ByT5 tokenizer (no files)."""
+def build_tiny_model(directory: str, seed: int = 0) -> str:
+    """Save a randomly initialised 2-layer GPT-2 and the byte-level ByT5 tokenizer (no download)
+    in ``directory``; return it."""
     import torch
     import transformers
 
@@ -90,240 +95,198 @@ def build_tiny_model(seed: int = 0) -> tuple[Any, Any]:
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    return transformers.GPT2LMHeadModel(config), tokenizer
+    transformers.GPT2LMHeadModel(config).save_pretrained(directory)
+    tokenizer.save_pretrained(directory)
+    return directory
 
 
-def load_model(spec: str, seed: int = 0) -> tuple[Any, Any]:
-    """``"tiny"`` or a local model directory (loaded with ``local_files_only=True``)."""
-    import os
+def load_policy(
+    spec: str, *, max_new_tokens: int, temperature: float, seed: int, workdir: str
+) -> Any:
+    """An ``HFPolicy(return_tokens=True)`` of ``"tiny"`` (built in ``workdir``) or of a local
+    model directory. Its ``.model`` is what `train` optimises."""
+    from langgames.policies import HFPolicy
 
     if spec == "tiny":
-        return build_tiny_model(seed)
-    if not os.path.isdir(spec):
+        spec = build_tiny_model(workdir, seed)
+    elif not os.path.isdir(spec):
         raise SystemExit(
             f"--model must be 'tiny' or a local model directory saved with save_pretrained "
             f"(got {spec!r}); models are never downloaded"
         )
-    import transformers
-
-    tokenizer = transformers.AutoTokenizer.from_pretrained(spec, local_files_only=True)
-    model = transformers.AutoModelForCausalLM.from_pretrained(spec, local_files_only=True)
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    return model, tokenizer
-
-
-class _Episode:
-    """One env playing one instance, with each role's conversation and return."""
-
-    def __init__(self, env: gym.Env[str, str], seed: int, group: int) -> None:
-        self.env, self.group = env, group
-        self.obs, self.info = env.reset(seed=seed)
-        self.done = False
-        self.returns: dict[str, float] = {}
-        self.chats: dict[str, list[dict[str, str]]] = {}
-        self.last_action: dict[str, str] = {}
-        self._note(self.obs, self.info, reset=True)
-
-    def _note(self, obs: str, info: dict[str, Any], *, reset: bool = False) -> None:
-        role = info.get("role")
-        if role is None:
-            return
-        history = None if reset else self.chats.get(role)
-        # to_chat drops the history at reset; a role's first turn has none either
-        self.chats[role] = to_chat(
-            obs,
-            {"actor": None} if history is None else info,
-            history,
-            action=self.last_action.get(role),
-        )
-
-    def step(self, action: str) -> tuple[str, bool]:
-        role = str(self.info["role"])
-        obs, _, terminated, truncated, info = self.env.step(action)
-        self.last_action[role] = action
-        for r, value in info["rewards"].items():
-            self.returns[r] = self.returns.get(r, 0.0) + float(value)
-        self.returns.setdefault(role, 0.0)
-        self.obs, self.info = obs, info
-        self.done = terminated or truncated
-        if not self.done:
-            self._note(obs, info)
-        verdict = info.get("verdict") or {}
-        return role, verdict.get("status") != "unparseable"
+    return HFPolicy(
+        spec,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+        return_tokens=True,
+    )
 
 
-def group_advantages(
-    moves: list[tuple[int, str]], returns: list[dict[str, float]], groups: list[int]
-) -> list[float]:
-    """The advantage of each move ``(episode index, role)``: the episode's return for that role
-    minus the mean return of that role over the episodes of the same group (same instance).
+def policy_loss(
+    model: Any,
+    moves: list[tuple[list[int], list[int], list[float], float]],
+    *,
+    pad_id: int,
+    temperature: float = 1.0,
+) -> tuple[Any, float]:
+    """The REINFORCE loss of ``moves`` = ``(prompt_ids, completion_ids, sampled_logprobs,
+    advantage)`` (see the module docstring), and the mean |log p - sampled log p| of the
+    completion tokens. Sequences are right-padded; the mask keeps completion tokens only."""
+    import torch
 
-    A role that earned nothing in an episode counts 0 there. Per-role baselines keep a role's
-    signal its own in multi-role games (BugHunt's coder is not baselined by the tester's wins).
-
-    >>> group_advantages([(0, "a"), (1, "a"), (1, "b")], [{"a": 1.0}, {"a": 0.0, "b": 2.0}], [0, 0])
-    [0.5, -0.5, 1.0]
-    """
-    advantages = []
-    for i, role in moves:
-        same = [returns[j].get(role, 0.0) for j in range(len(returns)) if groups[j] == groups[i]]
-        advantages.append(returns[i].get(role, 0.0) - float(np.mean(same)))
-    return advantages
+    width = max(len(p) + len(c) for p, c, _, _ in moves)
+    ids = torch.full((len(moves), width), pad_id, dtype=torch.long)
+    attention = torch.zeros((len(moves), width), dtype=torch.long)
+    mask = torch.zeros((len(moves), width - 1))  # over next-token targets ids[:, 1:]
+    sampled = torch.zeros((len(moves), width - 1))
+    for k, (prompt, completion, logps, _) in enumerate(moves):
+        seq = prompt + completion
+        ids[k, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+        attention[k, : len(seq)] = 1
+        # target position j predicts ids[j + 1]: the completion's tokens are targets
+        # len(prompt) - 1 ... len(seq) - 2
+        mask[k, len(prompt) - 1 : len(seq) - 1] = 1.0
+        sampled[k, len(prompt) - 1 : len(seq) - 1] = torch.tensor(logps or [0.0] * len(completion))
+    logits = model(input_ids=ids, attention_mask=attention).logits[:, :-1].float()
+    logp = torch.log_softmax(logits / temperature, -1).gather(-1, ids[:, 1:, None])[..., 0]
+    advantages = torch.tensor([a for _, _, _, a in moves], dtype=logp.dtype)
+    loss = -((logp * mask).sum(-1) * advantages).mean()
+    gap = float(((logp.detach() - sampled).abs() * mask).sum() / mask.sum().clamp(min=1))
+    return loss, gap
 
 
 def train(
-    game: str = "langgames/BaseConvert-v0",
+    game: str = "langgames/Negotiation-v0",
     *,
     model: str = "tiny",
-    updates: int = 30,
-    prompts: int = 4,
-    group: int = 8,
-    lr: float = 1e-2,
-    max_new_tokens: int = 3,
-    max_turns: int | None = 1,
+    updates: int = 20,
+    prompts: int = 2,
+    group: int = 4,
+    lr: float = 1e-3,
+    max_new_tokens: int = 16,
+    max_turns: int | None = None,
     difficulty: int | None = None,
     temperature: float = 1.0,
+    baseline: str = "group",
+    std: bool = True,
     seed: int = 0,
     log: Callable[[UpdateStats], None] | None = None,
+    on_episodes: Callable[[list[Episode]], None] | None = None,
+    policy: Any = None,
 ) -> list[UpdateStats]:
-    """Train and return one `UpdateStats` per update (see the module docstring)."""
+    """Train and return one `UpdateStats` per update (see the module docstring).
+
+    ``on_episodes`` receives each update's episodes (to save them as JSON, for instance).
+    ``policy`` replaces the one built from ``model``: any object like
+    ``HFPolicy(return_tokens=True)`` (``.model``, ``.tokenizer``, ``.reseed``, and replies with
+    token ids and logprobs), e.g. one on a GPU or with stop strings.
+    """
+    import numpy as np
     import torch
 
+    if baseline not in ("group", "role"):
+        raise SystemExit(f"--baseline must be 'group' or 'role' (got {baseline!r})")
     torch.manual_seed(seed)
-    lm, tokenizer = load_model(model, seed)
-    lm.train()
-    tokenizer.padding_side = "left"
-    chat = bool(getattr(tokenizer, "chat_template", None))
-    limit = int(getattr(lm.config, "n_positions", 0) or lm.config.max_position_embeddings)
-    max_prompt = limit - max_new_tokens
+    with tempfile.TemporaryDirectory(prefix="langgames-tiny-") as workdir:
+        policy = policy or load_policy(
+            model, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+            workdir=workdir,
+        )  # fmt: skip
+    lm = policy.model
+    lm.eval()  # no dropout: score tokens with the distribution that sampled them
+    pad = policy.tokenizer.pad_token_id
     optimizer = torch.optim.Adam(lm.parameters(), lr=lr)
+    running = RoleBaseline(decay=0.9)
     rng = np.random.default_rng(seed)
-    kwargs: dict[str, Any] = {}
-    if max_turns is not None:
-        kwargs["max_turns"] = max_turns
-    if difficulty is not None:
-        kwargs["difficulty"] = difficulty
-    envs = [gym.make(game, **kwargs) for _ in range(prompts * group)]
-    eos, pad = tokenizer.eos_token_id, tokenizer.pad_token_id
     history: list[UpdateStats] = []
-
-    def encode(episode: _Episode) -> list[int]:
-        role = str(episode.info["role"])
-        if chat:
-            ids = tokenizer.apply_chat_template(
-                episode.chats[role], add_generation_prompt=True, tokenize=True
-            )
-            ids = list(ids["input_ids"] if isinstance(ids, dict) else ids)
-        else:
-            ids = tokenizer(episode.obs, add_special_tokens=False)["input_ids"]
-        return ids[-max_prompt:]
-
-    def padded(rows: list[list[int]]) -> tuple[Any, Any]:
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for i, r in enumerate(rows):
-            ids[i, width - len(r) :] = torch.tensor(r, dtype=torch.long)
-            mask[i, width - len(r) :] = 1
-        return ids, mask
-
     for update in range(updates):
         start = time.perf_counter()
-        seeds = rng.integers(0, 1_000_000_000, size=prompts)
-        episodes = [_Episode(envs[i], int(seeds[i // group]), i // group) for i in range(len(envs))]
-        moves: list[tuple[int, str, list[int], list[int]]] = []  # episode, role, prompt, reply
-        parsed = total_moves = 0
-        while active := [i for i, e in enumerate(episodes) if not e.done]:
-            prompt_rows = [encode(episodes[i]) for i in active]
-            ids, mask = padded(prompt_rows)
-            lm.eval()
-            with torch.no_grad():
-                out = lm.generate(
-                    input_ids=ids,
-                    attention_mask=mask,
-                    do_sample=True,
-                    temperature=temperature,
-                    top_k=0,
-                    top_p=1.0,
-                    max_new_tokens=max_new_tokens,
-                    pad_token_id=pad,
-                    eos_token_id=eos,
-                )
-            lm.train()
-            for row, i in enumerate(active):
-                reply = out[row, ids.shape[1] :].tolist()
-                if eos in reply:
-                    reply = reply[: reply.index(eos) + 1]
-                text = tokenizer.decode(reply, skip_special_tokens=True)
-                role, ok = episodes[i].step(text)
-                parsed += ok
-                total_moves += 1
-                moves.append((i, role, prompt_rows[row], reply))
-        advantages = group_advantages(
-            [(i, role) for i, role, _, _ in moves],
-            [e.returns for e in episodes],
-            [e.group for e in episodes],
+        seeds = [int(s) for s in rng.integers(0, 2**31 - 1, size=prompts)]
+        policy.reseed(seed * 1_000_003 + update)
+        episodes = collect(
+            game,
+            policy,
+            seeds,
+            group_size=group,
+            concurrency=prompts * group,  # every in-flight episode in one generate call
+            difficulty=difficulty,
+            max_steps=max_turns,
         )
-        rows = [p + r for _, _, p, r in moves]
-        ids, mask = padded(rows)
-        positions = (mask.cumsum(-1) - 1).clamp(min=0)
-        logits = lm(input_ids=ids, attention_mask=mask, position_ids=positions).logits[:, :-1]
-        logp = torch.log_softmax(logits.float(), -1).gather(-1, ids[:, 1:, None])[..., 0]
-        reply_mask = torch.zeros_like(logp)
-        for k, (_, _, _, r) in enumerate(moves):
-            if r:
-                reply_mask[k, logp.shape[1] - len(r) :] = 1.0
-        adv = torch.tensor(advantages, dtype=logp.dtype)
-        loss = -((logp * reply_mask).sum(-1) * adv).mean()
-        optimizer.zero_grad()
-        if any(a != 0 for a in advantages):
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
-            optimizer.step()
-        returns = [v for e in episodes for v in e.returns.values()]
+        if on_episodes is not None:
+            on_episodes(episodes)
+        if baseline == "group":
+            advantages = group_advantages(episodes, normalize=std)
+        else:
+            advantages = running.advantages(episodes)
+        moves = []
+        for ep, adv in zip(episodes, advantages, strict=True):
+            for turn, a in zip(ep.turns, turn_advantages(ep, adv), strict=True):
+                if turn.prompt_ids is not None and turn.completion_ids:
+                    moves.append((turn.prompt_ids, turn.completion_ids, turn.logprobs or [], a))
+        loss_value, gap = 0.0, 0.0
+        if moves:
+            loss, gap = policy_loss(lm, moves, pad_id=pad, temperature=max(temperature, 1e-6))
+            loss_value = float(loss.detach())
+            optimizer.zero_grad()
+            if any(a != 0 for *_, a in moves):
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(lm.parameters(), 1.0)
+                optimizer.step()
+        turns = [t for ep in episodes for t in ep.turns]
+        per_role: dict[str, list[float]] = {}
+        for ep in episodes:
+            for role in ep.roles:
+                per_role.setdefault(role, []).append(ep.returns.get(role, 0.0))
         stats = UpdateStats(
             update=update,
-            mean_return=float(np.mean(returns)) if returns else 0.0,
-            parse_rate=parsed / max(total_moves, 1),
-            loss=float(loss.detach()),
+            mean_return={r: float(np.mean(v)) for r, v in per_role.items()},
+            parse_rate=sum(t.status != "unparseable" for t in turns) / max(len(turns), 1),
+            moves=len(turns),
+            loss=loss_value,
+            logprob_gap=gap,
             seconds=time.perf_counter() - start,
-            example=tokenizer.decode(moves[0][3], skip_special_tokens=True) if moves else "",
+            roles=[ep.roles for ep in episodes],
+            example=turns[0].action if turns else "",
         )
         history.append(stats)
         if log is not None:
             log(stats)
-    for env in envs:
-        env.close()
     return history
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        description=__doc__.split("\n\n")[0],
-        epilog="example: python examples/train_lm_reinforce.py --model tiny --updates 30",
+        description=(__doc__ or "").split("\n\n")[0],
+        epilog="example: python examples/train_lm_reinforce.py --model tiny --updates 2",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--game", default="langgames/BaseConvert-v0", help="a registered game id")
+    parser.add_argument("--game", default="langgames/Negotiation-v0", help="a registered game id")
     parser.add_argument("--model", default="tiny", help="'tiny' or a local model directory")
-    parser.add_argument("--updates", type=int, default=30, help="policy updates")
-    parser.add_argument("--prompts", type=int, default=4, help="instances per update")
-    parser.add_argument("--group", type=int, default=8, help="episodes per instance (G)")
-    parser.add_argument("--lr", type=float, default=1e-2, help="Adam learning rate")
-    parser.add_argument("--max-new-tokens", type=int, default=3, help="tokens per move")
+    parser.add_argument("--updates", type=int, default=20, help="policy updates")
+    parser.add_argument("--prompts", type=int, default=2, help="instances per update")
+    parser.add_argument("--group", type=int, default=4, help="episodes per instance (G)")
+    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate")
+    parser.add_argument("--max-new-tokens", type=int, default=16, help="tokens per move")
     parser.add_argument(
-        "--max-turns", type=int, default=1, help="moves per episode (0: the game's default)"
+        "--max-turns", type=int, default=0, help="moves per episode (0: the game's max_turns)"
     )
     parser.add_argument("--difficulty", type=int, default=None, help="the game's level")
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature")
+    parser.add_argument(
+        "--baseline", choices=("group", "role"), default="group",
+        help="group: GRPO group normalisation per role; role: running baseline per role (SPIRAL)",
+    )  # fmt: skip
+    parser.add_argument("--no-std", action="store_true", help="group baseline without the std")
     parser.add_argument("--seed", type=int, default=0, help="seed of torch and instance draws")
     args = parser.parse_args(argv)
 
     def log(s: UpdateStats) -> None:
+        returns = " ".join(f"{r}={v:+.3f}" for r, v in sorted(s.mean_return.items()))
         print(
-            f"update {s.update:3d}  mean return {s.mean_return:+.3f}  "
-            f"parse rate {s.parse_rate:.2f}  loss {s.loss:+.4f}  ({s.seconds:.2f}s)  "
-            f"e.g. {s.example!r}",
+            f"update {s.update:3d}  return {returns}  parse rate {s.parse_rate:.2f}  "
+            f"moves {s.moves}  loss {s.loss:+.4f}  logprob gap {s.logprob_gap:.1e}  "
+            f"({s.seconds:.1f}s)  e.g. {s.example[:40]!r}",
             flush=True,
         )
 
@@ -338,14 +301,20 @@ def main(argv: list[str] | None = None) -> int:
         max_turns=args.max_turns or None,
         difficulty=args.difficulty,
         temperature=args.temperature,
+        baseline=args.baseline,
+        std=not args.no_std,
         seed=args.seed,
         log=log,
     )
     k = max(1, len(history) // 5)
-    first = np.mean([s.mean_return for s in history[:k]])
-    last = np.mean([s.mean_return for s in history[-k:]])
-    print(f"mean return: first {k} updates {first:+.3f}, last {k} updates {last:+.3f}")
-    return 0
+    for name, part in (("first", history[:k]), ("last", history[-k:])):
+        means: dict[str, list[float]] = {}
+        for s in part:
+            for r, v in s.mean_return.items():
+                means.setdefault(r, []).append(v)
+        text = " ".join(f"{r}={sum(v) / len(v):+.3f}" for r, v in sorted(means.items()))
+        print(f"mean return, {name} {k} updates: {text}")
+    return 0 if all(math.isfinite(s.loss) for s in history) else 1
 
 
 if __name__ == "__main__":

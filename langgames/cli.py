@@ -216,7 +216,7 @@ def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
     """List the games and play seeded episodes of each with the reference solver."""
     from langgames.policies import RandomText, reference
     from langgames.registry import list_games, make_game
-    from langgames.testing import play_episode
+    from langgames.rollout import play
 
     status = cmd_list(argparse.Namespace(tag=None, json=False), out)
     rows = []
@@ -226,10 +226,10 @@ def cmd_demo(args: argparse.Namespace, out: IO[str]) -> int:
             totals = dict.fromkeys(spec.info.roles, 0.0)
             steps, start = 0, time.perf_counter()
             for seed in range(args.seed, args.seed + args.episodes):
-                ep = play_episode(env, policy or RandomText(seed), seed)
+                ep = play(env, policy or RandomText(seed), seed=seed)
                 for role, value in ep.returns.items():
                     totals[role] += value
-                steps += len(ep.steps)
+                steps += len(ep.turns)
             elapsed = time.perf_counter() - start
             returns = " ".join(f"{r}={v / args.episodes:+.3f}" for r, v in totals.items())
             rows.append([spec.id, name, returns, str(steps), f"{steps / elapsed:,.0f}"])
@@ -471,6 +471,8 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
         policy_options=_policy_options(args),
         resume=args.resume,
         overwrite=args.overwrite,
+        label=args.label,
+        suites_file=args.suites_file,
     )
     res = result.results
     out.write(f"Suite {res['suite']}: {len(res['games'])} games, {res['seconds']:.1f} s\n\n")
@@ -479,7 +481,10 @@ def cmd_bench(args: argparse.Namespace, out: IO[str]) -> int:
         out.write(f"excluded {e['game']}: {e['reason']}\n")
     for note in result.notes:
         out.write(note + "\n")
-    out.write(f"Report: {result.out / 'report.md'} (results.json, episodes.jsonl beside it)\n")
+    out.write(
+        f"Report: {result.out / 'report.html'} (open in a browser; report.md, results.json and "
+        "episodes.jsonl beside it)\n"
+    )
     if result.interrupted:
         return 130
     return 1 if result.failed_policies else 0
@@ -577,13 +582,29 @@ def _parser() -> argparse.ArgumentParser:
             "--episodes 5 --out bench-out\n"
             "A served model: langgames bench --suite core --policy openai:MODEL "
             "--api-base http://127.0.0.1:8000/v1 --concurrency 16 --out bench-model\n"
-            "Compare two runs: langgames bench --compare A/results.json B/results.json\n"
+            "Compare two runs: langgames bench --compare run-a run-b (directories or "
+            "results.json files; name runs with --label)\n"
             "Exit codes: 0 done, 1 a policy failed every episode, 2 bad arguments, "
             "130 interrupted (Ctrl-C; the report covers the finished episodes)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--suite", help="suite declared in benchmarks/suites.json: core, math, ...")
+    p.add_argument(
+        "--suite",
+        help="a suite of langgames.registry.SUITES (core, math, code, selfplay), or of --suites",
+    )
+    p.add_argument(
+        "--suites",
+        dest="suites_file",
+        default=None,
+        metavar="FILE",
+        help="JSON file of custom suites (see langgames.bench.load_suites)",
+    )
+    p.add_argument(
+        "--label",
+        default=None,
+        help="the run's name in reports and --compare (default: the --policy spec)",
+    )
     p.add_argument(
         "--policy",
         default="reference,random",
@@ -636,7 +657,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-plots", action="store_true", help="write no PNG plots")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--compare", nargs=2, metavar=("A", "B"), help="diff two results.json files")
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="compare two runs (run directories or results.json files)",
+    )
     _add_tool_arguments(p)
     p.set_defaults(func=cmd_bench)
     return parser
