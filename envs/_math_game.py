@@ -53,6 +53,7 @@ class MathGame(LanguageGame):
     told the format and may try again; a wrong form or value is ``incorrect``.
     """
 
+    answer_marker = "boxed"
     #: Shown when the answer cannot be read: what a good answer looks like here.
     answer_hint: ClassVar[str] = "an expression in x"
 
