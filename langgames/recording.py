@@ -14,7 +14,13 @@ Every line has the same fields with the same types, so ``datasets.load_dataset("
 data_files=path)`` reads the file directly: a verdict's ``details`` (whose keys differ between
 games and verdicts) is stored as a JSON string, and a step made by a fixed opponent (``opponents=``)
 has ``observation`` null and ``reward`` null (its rewards are in the caller's step's ``rewards``,
-which sum the whole span, as ``info["rewards"]`` does).
+which sum the whole span, as ``info["rewards"]`` does). A step's ``parsed_action`` is what the game
+read from the action (``info["parsed_action"]``) as text (other values as JSON), or null.
+
+**One schema.** `episode_record` gives the same record for a `langgames.rollout.Episode`, and
+``langgames bench`` writes it to its ``episodes.jsonl``: every field above with the same meaning
+and type, plus the rollout ``Episode`` JSON (``schema``, ``game``, ``turns``, ...) and the
+benchmark's own fields (``policy``, ``episode``, ``score``, ``success``, ``failures``, ...).
 
 >>> import tempfile, os, gymnasium as gym, langgames, json
 >>> path = os.path.join(tempfile.mkdtemp(), "episodes.jsonl")
@@ -31,13 +37,16 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, SupportsFloat
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import gymnasium as gym
 
 from langgames.errors import InvalidArgument
 
-__all__ = ["RecordEpisodes"]
+if TYPE_CHECKING:
+    from langgames.rollout import Episode
+
+__all__ = ["RecordEpisodes", "episode_record", "step_record"]
 
 
 def _verdict(verdict: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -55,6 +64,69 @@ def _rewards(rewards: dict[str, Any] | None) -> dict[str, float]:
     return {str(r): float(v) for r, v in (rewards or {}).items()}
 
 
+def _parsed(value: Any) -> str | None:
+    """What the game parsed, as text: strings as they are, other values as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=repr)
+
+
+def step_record(
+    role: Any,
+    observation: Any,
+    action: Any,
+    reward: float | None,
+    rewards: dict[str, Any] | None,
+    verdict: dict[str, Any] | None,
+    parsed_action: Any = None,
+) -> dict[str, Any]:
+    """One entry of a record's ``steps`` (``observation`` and ``reward`` are None for a fixed
+    opponent's move)."""
+    return {
+        "role": role,
+        "observation": _text(observation),
+        "action": action if isinstance(action, str) else repr(action),
+        "reward": None if reward is None else float(reward),
+        "rewards": _rewards(rewards),
+        "verdict": _verdict(verdict),
+        "parsed_action": _parsed(parsed_action),
+    }
+
+
+def _opponent_steps(moves: Any) -> list[dict[str, Any]]:
+    return [
+        step_record(
+            m.get("role"), None, str(m.get("action", "")), None, {}, m.get("verdict"),
+            m.get("parsed_action"),
+        )
+        for m in moves or ()
+    ]  # fmt: skip
+
+
+def episode_record(episode: Episode) -> dict[str, Any]:
+    """The `RecordEpisodes` record of a played `langgames.rollout.Episode` (``langgames bench``
+    writes these fields for every episode)."""
+    steps = []
+    for turn in episode.turns:
+        steps.append(
+            step_record(
+                turn.role, turn.observation, turn.action, turn.reward, turn.rewards,
+                turn.verdict or None, turn.parsed_action,
+            )
+        )  # fmt: skip
+        steps += _opponent_steps(turn.extra.get("opponent_moves"))
+    return {
+        "game_id": episode.game,
+        "seed": episode.seed,
+        "difficulty": episode.difficulty,
+        "steps": steps,
+        "returns": _rewards(episode.returns),
+        "terminated": bool(episode.terminated),
+        "truncated": bool(episode.truncated),
+        "final_observation": _text(episode.final_observation),
+    }
+
+
 class RecordEpisodes(gym.Wrapper[Any, Any, Any, Any]):
     """Append every episode's transcript to ``path`` as one JSON line.
 
@@ -63,8 +135,9 @@ class RecordEpisodes(gym.Wrapper[Any, Any, Any, Any]):
           ``reset`` or ``close`` is written too, with ``terminated`` and ``truncated`` false.
         * fields: ``game_id``, ``seed`` (the instance seed: ``reset(seed=...)`` replays it),
           ``difficulty``, ``steps`` (each: ``role``, the ``observation`` that role saw, ``action``
-          as text, ``reward``, ``rewards`` by role, ``verdict``), ``returns`` by role (every role
-          of the game, opponents included), ``terminated``, ``truncated``, ``final_observation``.
+          as text, ``reward``, ``rewards`` by role, ``verdict``, ``parsed_action``), ``returns`` by
+          role (every role of the game, opponents included), ``terminated``, ``truncated``,
+          ``final_observation``.
         * observations are text: over `TokenizeObservation`, the text behind the ids
           (``info["text_observation"]``).
         * ``action`` is the text the game received: under `CandidateActions`, the chosen
@@ -118,16 +191,16 @@ class RecordEpisodes(gym.Wrapper[Any, Any, Any, Any]):
         obs, reward, terminated, truncated, info = self.env.step(action)
         record = self._record
         if record is not None:
-            text = info.get("chosen_action", action)
             record["steps"].append(
-                {
-                    "role": info.get("actor"),
-                    "observation": _text(self._last_obs),
-                    "action": text if isinstance(text, str) else repr(text),
-                    "reward": float(reward),
-                    "rewards": _rewards(info.get("rewards")),
-                    "verdict": _verdict(info.get("verdict")),
-                }
+                step_record(
+                    info.get("actor"),
+                    self._last_obs,
+                    info.get("chosen_action", action),
+                    float(reward),
+                    info.get("rewards"),
+                    info.get("verdict"),
+                    info.get("parsed_action"),
+                )
             )
             self._add_opponent_moves(info)
             self._add_returns(info.get("rewards"))
@@ -142,17 +215,7 @@ class RecordEpisodes(gym.Wrapper[Any, Any, Any, Any]):
 
     def _add_opponent_moves(self, info: dict[str, Any]) -> None:
         assert self._record is not None
-        for move in info.get("opponent_moves", ()):
-            self._record["steps"].append(
-                {
-                    "role": move.get("role"),
-                    "observation": None,
-                    "action": str(move.get("action", "")),
-                    "reward": None,
-                    "rewards": {},
-                    "verdict": _verdict(move.get("verdict")),
-                }
-            )
+        self._record["steps"] += _opponent_steps(info.get("opponent_moves"))
 
     def _add_returns(self, rewards: dict[str, Any] | None) -> None:
         assert self._record is not None

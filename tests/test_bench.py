@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 
@@ -29,14 +30,41 @@ def _episodes(path):
     return [_strip(json.loads(line)) for line in (path / "episodes.jsonl").read_text().splitlines()]
 
 
-def test_suites_are_declared_inside_eval_seeds():
+def test_suites_come_from_the_registry_inside_eval_seeds():
+    from langgames.registry import SUITES, eval_seed_block
+
     suites = bench.load_suites()
-    assert {"core", "math", "code", "selfplay"} <= set(suites)
+    assert set(suites) == set(SUITES) >= {"core", "math", "code", "selfplay"}
+    # every registered game is in core, without a second list to keep
+    assert [g.id for g in suites["core"].games] == langgames.game_ids()
+    blocks = [eval_seed_block(g) for g in langgames.game_ids()]
+    for block in blocks:
+        assert langgames.EVAL_SEEDS.start <= block.start < block.stop <= langgames.EVAL_SEEDS.stop
+    ordered = sorted(blocks, key=lambda b: b.start)
+    assert all(a.stop <= b.start for a, b in itertools.pairwise(ordered))  # disjoint
     for suite in suites.values():
         for game in suite.games:
-            assert langgames.EVAL_SEEDS.start <= game.seeds.start < game.seeds.stop
-            assert game.seeds.stop <= langgames.EVAL_SEEDS.stop
-    assert {g.id for g in suites["core"].games} == set(langgames.game_ids())
+            assert game.seeds == eval_seed_block(game.id)  # a game plays one block everywhere
+    # the blocks of the first games are the ranges the hand-kept suites.json had
+    assert eval_seed_block("NumberHunt-v0") == range(1_000_000_000, 1_000_010_000)
+    assert eval_seed_block("ScholarsCircle-v0") == range(1_000_160_000, 1_000_170_000)
+    assert all(d == (1, 2) for g in suites["selfplay"].games for d in [g.difficulties])
+
+
+def test_custom_suites_file(tmp_path):
+    path = tmp_path / "suites.json"
+    path.write_text(json.dumps({"schema": 1, "suites": {"mine": {
+        "description": "two games", "difficulties": [2],
+        "games": {"BaseConvert-v0": {}, "Countdown-v0": {"seeds": [1000000000, 1000000100]}},
+    }}}))  # fmt: skip
+    (base, count) = bench.get_suite("mine", path).games
+    assert base.seeds == bench.get_suite("core").games[1].seeds and base.difficulties == (2,)
+    assert count.seeds == range(1_000_000_000, 1_000_000_100)
+    with pytest.raises(InvalidArgument, match="Did you mean: `mine`"):
+        bench.get_suite("mien", path)
+    path.write_text("{}")
+    with pytest.raises(InvalidArgument, match="schema"):
+        bench.load_suites(path)
 
 
 def test_unknown_suite_and_policy_teach():
@@ -80,18 +108,57 @@ def test_results_schema_report_and_compare(tmp_path, capsys):
     assert res["schema"] == bench.RESULTS_SCHEMA == ref.results["schema"]
     (row,) = res["rows"]
     assert row["success_rate"] == 1.0 and row["episodes"] == 4 and row["mean_reward"] == 1.0
-    assert row["success_ci"][0] < 1.0 == row["success_ci"][1]
-    assert res["leaderboard"][0]["policy"] == "reference"
+    assert row["success_ci"][0] < 1.0 == row["success_ci"][1] and row["family"] == "math"
+    assert res["leaderboard"][0]["policy"] == "reference" and res["label"] == "reference"
     report = (tmp_path / "ref" / "report.md").read_text()
     assert "## Leaderboard" in report and "| 1 | reference |" in report
-    bench.run_bench("core", "empty", out=tmp_path / "emp", **kw)
+    assert report.index("label `reference`") < report.index("## Leaderboard")
+    bench.run_bench("core", "empty", out=tmp_path / "emp", label="nothing", **kw)
     rows = json.loads((tmp_path / "emp" / "results.json").read_text())["rows"]
     assert rows[0]["failures"].get("unparseable", 0) >= 4
     n = bench.compare(tmp_path / "ref" / "results.json", tmp_path / "ref" / "results.json")
     assert n == 0
-    n = bench.compare(tmp_path / "ref" / "results.json", tmp_path / "emp" / "results.json")
+    capsys.readouterr()
+    # two runs of one policy each line up by game, whatever the policies are called
+    n = bench.compare(tmp_path / "ref", tmp_path / "emp")
     text = capsys.readouterr().out
-    assert n == 2 and "only in A" in text and "only in B" in text
+    assert n == 1 and "only in" not in text and "WARNING" not in text
+    assert "A: reference" in text and "B: nothing" in text
+    assert "reference -> empty: score 1.000 -> 0.000" in text
+    assert "| BaseConvert | 1 | reference -> empty | 1.000 -> 0.000 | -1.000 * |" in text
+    # different settings are said first
+    bench.run_bench("core", "reference", out=tmp_path / "s7", seed=7, episodes=2,
+                    games=["BaseConvert-v0"], progress=False, plots=False)  # fmt: skip
+    bench.compare(tmp_path / "ref", tmp_path / "s7")
+    text = capsys.readouterr().out
+    assert "WARNING: the runs differ in seed: 0 vs 7; episodes per game: 4 vs 2" in text
+    with pytest.raises(InvalidArgument, match="no such file or directory"):
+        bench.compare(tmp_path / "nope", tmp_path / "ref")
+    (tmp_path / "half").mkdir()
+    (tmp_path / "half" / "run.json").write_text("{}")
+    with pytest.raises(InvalidArgument, match=r"has not finished.*--resume"):
+        bench.compare(tmp_path / "half", tmp_path / "ref")
+
+
+def test_scores_are_in_zero_one_and_probes_collapse(tmp_path):
+    kw = {"episodes": 2, "games": ["NumberHunt-v0", "BaseConvert-v0"], "progress": False}
+    res = bench.run_bench(
+        "core", "reference,empty,constant_0,random", out=tmp_path, plots=False, **kw
+    ).results
+    for row in res["rows"]:
+        assert 0.0 <= row["mean_score"] <= 1.0
+    hunt = next(r for r in res["rows"] if r["policy"] == "empty" and "NumberHunt" in r["game"])
+    assert hunt["mean_reward"] < -1.0 and hunt["mean_score"] == 0.0  # penalties clip at 0
+    kinds = {b["policy"]: b["kind"] for b in res["leaderboard"]}
+    assert kinds == {"reference": "policy", "random": "policy", "empty": "probe",
+                     "constant_0": "probe"}  # fmt: skip
+    assert set(res["probes"]["per_game"]) == set(res["games"])
+    table = bench.leaderboard_table(res)
+    assert "best exploit probe (max of 2 per game)" in table
+    assert "| empty |" not in table and "| constant_0 |" not in table
+    report = (tmp_path / "report.md").read_text()
+    assert "## Exploit probes" in report and "| empty |" in report
+    assert "| deduction/induction | NumberHunt-v0 |" in report
 
 
 def test_flagged_games_are_excluded_unless_asked(tmp_path, monkeypatch):
@@ -119,7 +186,7 @@ def test_without_matplotlib_plots_are_skipped_with_a_note(tmp_path, monkeypatch)
     kw = {"episodes": 1, "games": ["BaseConvert-v0"], "progress": False}
     result = bench.run_bench("core", "random", out=tmp_path, **kw)
     assert "langgames[plot]" in result.notes[0]
-    assert not (tmp_path / "scores.png").exists()
+    assert not (tmp_path / "leaderboard.png").exists()
     assert "Plots skipped" in (tmp_path / "report.md").read_text()
 
 
@@ -127,8 +194,10 @@ def test_plots_are_written(tmp_path):
     pytest.importorskip("matplotlib")
     kw = {"episodes": 2, "games": ["BaseConvert-v0"], "progress": False}
     bench.run_bench("core", "reference,random", out=tmp_path, **kw)
-    for name in ("scores.png", "rewards.png"):
+    for name in ("leaderboard.png", "heatmap.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+    page = (tmp_path / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 2
 
 
 def test_policy_errors_are_recorded_not_raised(tmp_path):
@@ -159,4 +228,9 @@ def test_cli_bench_prints_leaderboard_and_compares(tmp_path, capsys):
     results = str(out / "results.json")
     assert main(["bench", "--compare", results, results]) == 0
     assert "No differences" in capsys.readouterr().out
+    assert main(["bench", "--compare", str(out), str(out)]) == 0  # run directories too
+    assert "No differences" in capsys.readouterr().out
+    assert main(["bench", "--compare", str(out), str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "no such file" in err and "Traceback" not in err
     assert main(["bench", "--suite", "core", "--policy", "randm", "--out", str(out)]) == 2

@@ -68,6 +68,29 @@ def test_episode_lines_are_rollout_episodes(tmp_path):
     assert [s["role"] for s in record["steps"]] == [t.role for t in ep.turns]
 
 
+def test_bench_and_record_episodes_write_one_schema(tmp_path):
+    """A bench line holds every field of a `RecordEpisodes` line, with the same values."""
+    from langgames.policies import reference
+    from langgames.recording import RecordEpisodes
+    from langgames.registry import make_game
+
+    bench.run_bench("core", "reference", games=["NumberHunt-v0"], out=tmp_path / "b", **KW)
+    line = json.loads((tmp_path / "b" / "episodes.jsonl").read_text().splitlines()[0])
+    env = RecordEpisodes(make_game("langgames/NumberHunt-v0"), tmp_path / "r.jsonl")
+    obs, info = env.reset(seed=line["seed"])
+    done = False
+    while not done:
+        obs, _, terminated, truncated, info = env.step(reference(obs, info, env.unwrapped))
+        done = terminated or truncated
+    env.close()
+    recorded = json.loads((tmp_path / "r.jsonl").read_text())
+    assert set(recorded) <= set(line)
+    assert {k: line[k] for k in recorded} == recorded
+    assert all(set(s) >= {"role", "observation", "action", "reward", "rewards", "verdict",
+                          "parsed_action"} for s in line["steps"])  # fmt: skip
+    assert isinstance(line["steps"][0]["verdict"]["details"], str)  # as datasets needs it
+
+
 def test_out_directory_is_protected(tmp_path, capsys):
     kw = {**KW, "episodes": 1, "games": ["BaseConvert-v0"]}
     bench.run_bench("core", "reference", out=tmp_path / "o", **kw)
