@@ -1,7 +1,6 @@
-"""Benchmark suites and single-file performance scripts.
+"""Single-file performance scripts, shipped as ``langgames.benchmarks``.
 
-``suites.json`` declares the suites that ``langgames bench --suite <name>`` runs (shipped with the
-package as ``langgames.benchmarks``). The ``*.py`` files here are standalone scripts, run as
-``python benchmarks/<name>.py``; each documents its arguments and prints ratios measured side by
-side in one run.
+Each ``*.py`` file here is a standalone script, run as ``python benchmarks/<name>.py``; each
+documents its arguments and prints ratios measured side by side in one run. (The benchmark
+*suites* of ``langgames bench`` are derived from the registry: ``langgames.registry.SUITES``.)
 """

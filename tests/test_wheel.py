@@ -22,12 +22,15 @@ def test_wheel_installs_into_a_fresh_venv_and_makes_a_game(tmp_path):
         timeout=600,
     )
     assert build.returncode == 0, build.stderr
+    # Issue 14: no packaging warnings (license table form, data folders missing from packages).
+    log = build.stdout + build.stderr
+    assert "project.license" not in log and "is absent from the `packages`" not in log, log[-3000:]
     (wheel,) = dist.glob("langgames-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     assert "langgames/envs/__init__.py" in names
     assert "langgames/verifiers/verdict.py" in names
     assert "langgames/py.typed" in names
-    assert "langgames/benchmarks/suites.json" in names
+    assert "langgames/data/math_qa_sample.jsonl" in names
     assert any(n.startswith("langgames/cards/") and n.endswith(".json") for n in names)
     assert not any(n.startswith(("envs/", "verifiers/", "tests/", "benchmarks/")) for n in names)
 
