@@ -12,10 +12,16 @@ Two measurements, printed side by side in one run:
    random constants; their behaviour on the probes is computed by running the (trusted) templates
    here.
 
+3. With ``--ray-workers``, **a circle on many workers** (Ray, started locally here): library
+   writes per second and reference rounds per second through one `CircleLibraryService` with 1
+   and 2 workers, against the single-process circle (an in-process SQLite `Library`, and the
+   rounds of measurement 1), with the ratios.
+
 Usage::
 
     .venv/bin/python benchmarks/scholars_bench.py
     .venv/bin/python benchmarks/scholars_bench.py --rounds 200 --sizes 1000 50000 --json out.json
+    .venv/bin/python benchmarks/scholars_bench.py --ray-workers 1 2 --ray-rounds 40
 
 Arguments:
     --rounds N        timed reference rounds (default 100)
@@ -25,6 +31,15 @@ Arguments:
     --sizes A B       the two synthetic library sizes for the novelty timing (default 1000 50000)
     --queries N       novelty checks timed per size (default 2000)
     --seed S          seed of the rounds and the synthetic libraries (default 0)
+    --ray-workers N.. also measure the Ray circle with these worker counts (e.g. 1 2)
+    --ray-rounds N    reference rounds per Ray worker (default 30)
+    --ray-writes N    synthetic library writes per Ray worker (default 300)
+    --ray-address A   an existing Ray cluster (default: start a local one)
+    --baseline DIR    also time rounds of another version of langgames (a directory holding a
+                      ``langgames`` package, e.g. an old checkout), interleaved with this one
+                      in fresh processes, ``--repeats`` times each: before/after on a shared,
+                      noisy machine
+    --repeats K       interleaved repetitions for --baseline (default 3)
     --json PATH       also write the results as JSON to PATH
 """
 
@@ -172,6 +187,125 @@ def rounds_per_second(
     }
 
 
+def single_process_writes(writes: int, directory: str) -> dict[str, Any]:
+    """Library writes per second in this process (SQLite archive, one transaction each)."""
+    import os
+
+    from langgames.envs._circle_service import synthetic_entry
+    from langgames.envs._circle_starter import starter_entries
+
+    library = Library(
+        capacity=writes + 1000,
+        path=os.path.join(directory, "single.sqlite"),
+        starter=starter_entries(),
+    )
+    start = time.perf_counter()
+    for serial in range(writes):
+        library.add_unique(synthetic_entry(serial))
+    elapsed = time.perf_counter() - start
+    library.close()
+    return {"writes": writes, "seconds": elapsed, "writes_per_second": writes / elapsed}
+
+
+def ray_circle(
+    workers: Sequence[int], rounds: int, writes: int, seed: int, address: str | None
+) -> dict[str, Any]:
+    """Writes/s and rounds/s through one library service, for each worker count."""
+    import os
+    import tempfile
+
+    import ray
+
+    from langgames.envs._circle_service import CircleWorker, library_service
+
+    started = not ray.is_initialized()
+    if started:
+        if address:
+            ray.init(address=address, log_to_driver=False)
+        else:
+            ray.init(
+                num_cpus=max(workers),
+                include_dashboard=False,
+                log_to_driver=False,
+                _node_ip_address="127.0.0.1",
+            )
+    rows = []
+    try:
+        with tempfile.TemporaryDirectory() as directory:
+            single = single_process_writes(writes, directory)
+            for n in workers:
+                path = os.path.join(directory, f"ray-{n}.sqlite")
+                service = library_service(path, capacity=n * (writes + rounds) + 1000)
+                actor = ray.remote(num_cpus=1)(CircleWorker)
+                pool = [actor.remote(service) for _ in range(n)]
+                ray.get([w.play.remote([seed + 1_000_000 + k]) for k, w in enumerate(pool)])
+                chunks = [list(range(k * writes, (k + 1) * writes)) for k in range(n)]
+                t0 = time.perf_counter()
+                ray.get([w.write.remote(c) for w, c in zip(pool, chunks, strict=True)])
+                write_seconds = time.perf_counter() - t0
+                seeds = [[seed + k * rounds + i for i in range(rounds)] for k in range(n)]
+                t0 = time.perf_counter()
+                played = ray.get([w.play.remote(s) for w, s in zip(pool, seeds, strict=True)])
+                round_seconds = time.perf_counter() - t0
+                rows.append(
+                    {
+                        "workers": n,
+                        "writes_per_second": n * writes / write_seconds,
+                        "rounds_per_second": n * rounds / round_seconds,
+                        "solver_return": sum(p["returns"].get("solver", 0.0) for p in played),
+                    }
+                )
+                for w in [*pool, service]:
+                    ray.kill(w)
+    finally:
+        if started:
+            ray.shutdown()
+    return {"single_process_writes": single, "rows": rows}
+
+
+_ROUNDS_CHILD = """
+import json, sys, time
+from langgames.envs.scholars_circle import ScholarsCircle
+from langgames.policies import reference
+from langgames.testing import play_episode
+rounds, warmup, difficulty, seed = map(int, sys.argv[1:5])
+env = ScholarsCircle(difficulty=difficulty)
+for i in range(warmup):
+    play_episode(env, reference, seed + 1_000_000 + i)
+start = time.perf_counter()
+for i in range(rounds):
+    play_episode(env, reference, seed + i)
+print(json.dumps({"rounds_per_second": rounds / (time.perf_counter() - start)}))
+"""
+
+
+def interleaved(
+    baseline: str, rounds: int, warmup: int, difficulty: int, seed: int, repeats: int
+) -> dict[str, Any]:
+    """Rounds/s of ``baseline`` and of this checkout, each in a fresh process, alternating."""
+    import os
+    import subprocess
+    from pathlib import Path
+
+    here = str(Path(__file__).resolve().parent.parent)
+    out: dict[str, list[float]] = {"baseline": [], "current": []}
+    for _ in range(repeats):
+        for name, path in (("baseline", baseline), ("current", here)):
+            env = {**os.environ, "PYTHONPATH": path} if name == "baseline" else dict(os.environ)
+            args = [str(v) for v in (rounds, warmup, difficulty, seed)]
+            done = subprocess.run(
+                [sys.executable, "-c", _ROUNDS_CHILD, *args],
+                env=env,
+                cwd="/" if name == "baseline" else here,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out[name].append(json.loads(done.stdout.strip().splitlines()[-1])["rounds_per_second"])
+    ratios = [c / b for b, c in zip(out["baseline"], out["current"], strict=True)]
+    return {**out, "ratios": ratios, "median_ratio": statistics.median(ratios)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description="ScholarsCircle: rounds per second with reference policies, and novelty "
@@ -185,6 +319,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--sizes", nargs=2, type=int, default=[1000, 50000], metavar=("A", "B"))
     parser.add_argument("--queries", type=int, default=2000, help="novelty checks per size")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ray-workers", nargs="*", type=int, default=[], metavar="N")
+    parser.add_argument("--ray-rounds", type=int, default=30)
+    parser.add_argument("--ray-writes", type=int, default=300)
+    parser.add_argument("--ray-address", default=None)
+    parser.add_argument("--baseline", default=None, metavar="DIR")
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", metavar="PATH", help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -214,9 +354,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  ratio p50({large['size']}) / p50({small['size']}) = {ratio:.2f} (target <= 2); "
         f"ratio of the means {mean_ratio:.2f}"
     )
+    compared = None
+    if args.baseline:
+        compared = interleaved(
+            args.baseline, args.rounds, args.warmup, args.difficulty, args.seed, args.repeats
+        )
+        print(f"Before/after, interleaved in fresh processes ({args.rounds} rounds each):")
+        for b, c in zip(compared["baseline"], compared["current"], strict=True):
+            print(f"  baseline {b:7.1f} rounds/s   current {c:7.1f} rounds/s   x{c / b:.2f}")
+        print(f"  median ratio current / baseline = {compared['median_ratio']:.2f}")
+    distributed = None
+    if args.ray_workers:
+        distributed = ray_circle(
+            args.ray_workers, args.ray_rounds, args.ray_writes, args.seed, args.ray_address
+        )
+        single = distributed["single_process_writes"]
+        print("Circle on Ray workers (one library service, reference policies):")
+        print(
+            f"  single process: {single['writes_per_second']:8.1f} library writes/s "
+            f"{play['rounds_per_second']:8.1f} rounds/s"
+        )
+        first = distributed["rows"][0]
+        for row in distributed["rows"]:
+            print(
+                f"  {row['workers']} worker(s):    {row['writes_per_second']:8.1f} library "
+                f"writes/s {row['rounds_per_second']:8.1f} rounds/s   "
+                f"(x{row['writes_per_second'] / single['writes_per_second']:.2f} and "
+                f"x{row['rounds_per_second'] / play['rounds_per_second']:.2f} the single "
+                f"process; x{row['rounds_per_second'] / first['rounds_per_second']:.2f} the "
+                f"rounds/s of {first['workers']} worker(s))"
+            )
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            result = {"rounds": play, "novelty": [small, large], "ratio": ratio}
+            result = {
+                "rounds": play,
+                "novelty": [small, large],
+                "ratio": ratio,
+                "distributed": distributed,
+                "compared": compared,
+            }
             json.dump({**result, "mean_ratio": mean_ratio}, fh, indent=2)
     return 0
 

@@ -19,6 +19,7 @@ compute the same fingerprints and show the same text.
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import itertools
 import re
@@ -398,13 +399,30 @@ def _bound_names(tree: ast.AST) -> set[str]:
     return bound
 
 
+#: Deepest syntax tree a program may have: the checks that walk it recurse (a 2,000-term sum
+#: ``x+x+...+x`` is 2,000 levels deep and would exhaust Python's recursion limit on the host).
+MAX_DEPTH = 100
+
+
 def parse_code(code: str) -> ast.Module:
-    """``ast.parse`` with syntax warnings silenced (a `SyntaxError` propagates)."""
+    """``ast.parse`` with syntax warnings silenced (a `SyntaxError` propagates), refusing trees
+    deeper than `MAX_DEPTH` with a `ValueError`."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SyntaxWarning)
-        return ast.parse(code, "<program>", "exec")
+        tree = ast.parse(code, "<program>", "exec")
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(
+                f"the program is nested more than {MAX_DEPTH} levels deep; split long "
+                "expressions (e.g. a loop instead of a 1,000-term sum)"
+            )
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return tree
 
 
+@functools.lru_cache(maxsize=2048)
 def code_fingerprint(code: str) -> CodeFingerprint:
     """Fingerprint a program that parses (see `CodeFingerprint`).
 
@@ -435,6 +453,7 @@ _WORDS = re.compile(r"[a-z]+|\d+(?:\.\d+)?|[^\sa-z\d]")
 _PUNCTUATION = frozenset(".,;:!?'\"`")
 
 
+@functools.lru_cache(maxsize=2048)
 def question_fingerprint(question: str) -> CodeFingerprint:
     """The math analogue of `code_fingerprint`: the question's words, numbers and math symbols,
     lower-cased, without punctuation (``code_hash``); with every number replaced by ``#`` (the
@@ -463,7 +482,9 @@ class Proposal:
     """A parsed (not yet validated) proposal.
 
     ``inputs`` holds the one input of a deduction or abduction problem, or the examples followed
-    by the tests of an induction problem (``n_shown`` of them are examples).
+    by the tests of an induction problem (``n_shown`` of them are examples). A math proposal has
+    a ``question`` and a ``code`` whose ``f()`` computes the answer; ``answer`` is filled in by
+    validation (the program's output), never by the explorer.
     """
 
     family: str
@@ -488,7 +509,9 @@ _FORMAT_HINT = {
     "input: <a Python literal, kept secret; solvers see f's output on it>",
     "induction": "family: induction\nprogram:\n```python\ndef f(x):\n    ...\n```\n"
     "examples: [<input>, <input>, ...]\ntests: [<input>, <input>, ...]",
-    "math": "family: math\nquestion: <the question>\nanswer: <the exact answer>",
+    "math": "family: math\nquestion: <the question, saying what form the answer takes>\n"
+    "program:\n```python\nfrom fractions import Fraction\n\ndef f():\n    ...  # compute and "
+    "return the exact answer\n```",
 }
 
 
@@ -536,9 +559,9 @@ def parse_proposal(text: str) -> Proposal:
             f"{', '.join(FAMILIES)}"
         )
     body = text[last.end() :]
-    if family == "math":
-        return _parse_math(body)
     fences = list(FENCE.finditer(body))
+    if family == "math":
+        return _parse_math(body, fences)
     if not fences:
         raise ParseError(
             "no program found: after `program:` put the code in a fenced block that starts with "
@@ -594,7 +617,7 @@ def _check_kind(value: Any, what: str) -> None:
         )
 
 
-def _check_program(code: str) -> None:
+def _check_program(code: str, *, math: bool = False) -> None:
     try:
         tree = parse_code(code)
     except SyntaxError as exc:
@@ -602,14 +625,26 @@ def _check_program(code: str) -> None:
             f"the program has a syntax error on line {exc.lineno}: {exc.msg}"
         ) from None
     except (ValueError, MemoryError, RecursionError) as exc:
-        raise ParseError(f"the program cannot be read: {type(exc).__name__}") from None
+        detail = str(exc) if isinstance(exc, ValueError) and "nested" in str(exc) else ""
+        raise ParseError(f"the program cannot be read: {detail or type(exc).__name__}") from None
     defs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "f"]
     if not defs:
         raise ParseError(
-            "the program does not define `f` at top level; write `def f(x):` taking the one "
-            "argument x"
+            "the program does not define `f` at top level; write "
+            + (
+                "`def f():` returning the answer"
+                if math
+                else "`def f(x):` taking the one argument x"
+            )
         )
     args = defs[-1].args
+    if math:
+        if args.args or args.posonlyargs or args.vararg or args.kwarg or args.kwonlyargs:
+            raise ParseError(
+                "a math program's `f` takes no arguments: write `def f():` and return the exact "
+                "answer (an int, a Fraction, an expression as text, or the set of all answers)"
+            )
+        return
     if (
         len(args.args) != 1
         or args.posonlyargs
@@ -624,30 +659,38 @@ def _check_program(code: str) -> None:
         )
 
 
-def _parse_math(body: str) -> Proposal:
-    keys = _keyed_values(body)
-    for key in ("question", "answer"):
-        if not keys.get(key):
-            raise ParseError(
-                f"missing `{key}:`; a math proposal is `question: <the question>` followed by "
-                "`answer: <the exact answer>` on its own line"
-            )
-    question, answer = keys["question"], keys["answer"].splitlines()[0].strip()
+def _parse_math(body: str, fences: list[re.Match[str]]) -> Proposal:
+    if not fences:
+        raise ParseError(
+            "no program found: a math proposal is `question: <the question>` then `program:` "
+            "and a fenced ```python block defining `def f():`, which computes the exact answer "
+            "(the answer is what the program returns, never a claim)"
+        )
+    fence = fences[0]
+    code = fence[1]
+    if len(code) > MAX_CODE_CHARS:
+        raise ParseError(
+            f"the program is {len(code):,} characters; the limit is {MAX_CODE_CHARS:,}"
+        )
+    _check_program(code, math=True)
+    keys = _keyed_values(body[: fence.start()] + "\n" + body[fence.end() :])
+    question = keys.get("question", "")
+    if not question:
+        raise ParseError(
+            "missing `question:`; a math proposal is `question: <the question>` followed by "
+            "`program:` and the program that computes its answer"
+        )
     if len(question) > MAX_QUESTION_CHARS:
         raise ParseError(
             f"the question is {len(question):,} characters; the limit is {MAX_QUESTION_CHARS:,}"
         )
-    if len(answer) > MAX_MATH_ANSWER_CHARS:
-        raise ParseError(
-            f"the answer is {len(answer):,} characters; the limit is {MAX_MATH_ANSWER_CHARS}"
-        )
-    return Proposal("math", question=question, answer=answer)
+    return Proposal("math", code=code, question=question)
 
 
 def render_proposal(p: Proposal) -> str:
     """The proposal in the exact text format (what the reference explorer sends)."""
     if p.family == "math":
-        return f"family: math\nquestion: {p.question}\nanswer: {p.answer}"
+        return f"family: math\nquestion: {p.question}\nprogram:\n```python\n{p.code.rstrip()}\n```"
     head = f"family: {p.family}\nprogram:\n```python\n{p.code.rstrip()}\n```\n"
     if p.family == "induction":
         shown, tests = p.inputs[: p.n_shown], p.inputs[p.n_shown :]

@@ -38,7 +38,7 @@ import numpy as np
 
 from langgames.envs._circle_core import FAMILIES, jaccard, question_fingerprint, stable_hash
 from langgames.errors import InvalidArgument, LangGamesError
-from langgames.verifiers._sandbox_worker import CodecError, decode_value, encode_value
+from langgames.verifiers.codec import CodecError, decode_value, encode_value
 
 __all__ = ["BUCKET_SCAN", "Entry", "Library", "LibraryCorrupt", "LibraryStats"]
 
@@ -578,6 +578,15 @@ class Library:
         stored = replace(entry, id=entry_id)
         self._index(stored)
         return stored
+
+    def add_unique(self, entry: Entry) -> tuple[Entry | None, tuple[int, str] | None]:
+        """Add ``entry`` unless it duplicates a library problem: ``(stored, None)``, or
+        ``(None, (id, why))``. The check and the write are one step, so two explorers racing to
+        add the same problem (through one `CircleLibraryService`) admit it once."""
+        duplicate = self.duplicate_of(entry)
+        if duplicate is not None:
+            return None, duplicate
+        return self.add(entry), None
 
     def close(self) -> None:
         if self._store is not None:

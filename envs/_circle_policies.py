@@ -19,7 +19,6 @@ generator.
 from __future__ import annotations
 
 import ast
-import math
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -52,7 +51,7 @@ __all__ = [
 ]
 
 _MAX_TRIES = 40
-_MORE_VALID = 2  # valid but penalised candidates tried before settling for the least similar
+_BATCH = 4  # candidates drawn, then validated least similar first
 #: Sandbox limit when screening a candidate (its success is reused by the full validation).
 SCREEN_TIMEOUT = 1.0
 # difficulty -> (parent program sizes, mutations, input spread, longest list)
@@ -285,8 +284,29 @@ def _poly(coeffs: list[int]) -> str:
     return first + "".join(f" {s} {t}" for s, t in terms[1:])
 
 
+_POLY_TEXT = """
+def poly_text(coeffs):
+    # coefficients, highest power first, as 3x^2 - 4x + 1
+    degree = len(coeffs) - 1
+    terms = []
+    for i, c in enumerate(coeffs):
+        power = degree - i
+        if c == 0:
+            continue
+        size = abs(c)
+        body = '' if size == 1 and power else str(size)
+        var = '' if power == 0 else ('x' if power == 1 else 'x^' + str(power))
+        terms.append(('-' if c < 0 else '+', body + var))
+    if not terms:
+        return '0'
+    first = ('-' if terms[0][0] == '-' else '') + terms[0][1]
+    return first + ''.join(' ' + s + ' ' + t for s, t in terms[1:])
+"""
+
+
 def math_candidate(rng: np.random.Generator, level: int) -> Proposal:
-    """A templated math question with its exact answer; harder templates at higher levels."""
+    """A templated math question with the program that computes its exact answer (the
+    validator runs it; the answer is never stated); harder templates at higher levels."""
 
     def r(lo: int, hi: int) -> int:
         return int(rng.integers(lo, hi + 1))
@@ -296,52 +316,87 @@ def math_candidate(rng: np.random.Generator, level: int) -> Proposal:
         if pick == 0:
             a, b, c, d = r(1, 9), r(2, 12), r(1, 9), r(2, 12)
             q = f"Compute {a}/{b} + {c}/{d} and give the result as a reduced fraction."
-            ans = _frac(Fraction(a, b) + Fraction(c, d))
+            code = (
+                "from fractions import Fraction\n\n\ndef f():\n"
+                f"    return Fraction({a}, {b}) + Fraction({c}, {d})\n"
+            )
         elif pick == 1:
             x, a, b = r(2, 30), r(2, 9), r(1, 40)
-            q = f"Solve for x: {a}x + {b} = {a * x + b}."
-            ans = str(x)
+            eq = f"{a}x + {b} = {a * x + b}"
+            q = f"Solve for x: {eq}. Give x as an integer."
+            code = (
+                "from fractions import Fraction\n\n\ndef equation():\n"
+                f"    return {eq!r}\n\n\ndef f():\n"
+                f"    a, b, c = {a}, {b}, {a * x + b}\n    return {{Fraction(c - b, a)}}\n"
+            )
         else:
             pct, base = r(2, 19) * 5, r(2, 40) * 20
-            q = f"What is {pct}% of {base}?"
-            ans = _frac(Fraction(pct * base, 100))
+            form = "an integer" if pct * base % 100 == 0 else "a reduced fraction"
+            q = f"What is {pct}% of {base}? Give the answer as {form}."
+            code = (
+                "from fractions import Fraction\n\n\ndef f():\n"
+                f"    return Fraction({pct}, 100) * {base}\n"
+            )
     elif level == 2:
         if pick == 0:
             coeffs = [r(1, 5), r(-6, 6), r(-9, 9), r(-9, 9)]
             x0 = r(-3, 4)
-            deriv = sum(c * (3 - i) * x0 ** (2 - i) for i, c in enumerate(coeffs[:3]))
-            q = f"What is the derivative of {_poly(coeffs)} evaluated at x = {x0}?"
-            ans = str(deriv)
+            q = (
+                f"What is the derivative of {_poly(coeffs)} evaluated at x = {x0}? Give the "
+                "answer as an integer."
+            )
+            code = (
+                f"def f():\n    coeffs = {coeffs!r}\n    x = {x0}\n    degree = len(coeffs) - 1\n"
+                "    return sum(c * (degree - i) * x ** (degree - i - 1)\n"
+                "               for i, c in enumerate(coeffs) if degree - i > 0)\n"
+            )
         elif pick == 1:
             n = r(30, 2000)
-            divisors = sum(1 for d in range(1, n + 1) if n % d == 0)
-            q = f"How many positive divisors does {n} have?"
-            ans = str(divisors)
+            q = f"How many positive divisors does {n} have? Give the answer as an integer."
+            code = (
+                f"def f():\n    n = {n}\n    return sum(1 for d in range(1, n + 1) if n % d == 0)\n"
+            )
         else:
             a, b, c = r(4, 30), r(4, 30), r(4, 30)
-            lcm = a * b // math.gcd(a, b)
-            lcm = lcm * c // math.gcd(lcm, c)
-            q = f"What is the least common multiple of {a}, {b} and {c}?"
-            ans = str(lcm)
+            q = (
+                f"What is the least common multiple of {a}, {b} and {c}? Give the answer as an "
+                "integer."
+            )
+            code = (
+                "import math\n\n\ndef f():\n    out = 1\n"
+                f"    for n in ({a}, {b}, {c}):\n        out = out * n // math.gcd(out, n)\n"
+                "    return out\n"
+            )
     elif pick == 0:
         coeffs = [r(-4, 4) or 1, r(-6, 6), r(-9, 9)]
         lo, hi = r(-3, 1), r(2, 5)
-        area = sum(
-            Fraction(c, 3 - i) * (Fraction(hi) ** (3 - i) - Fraction(lo) ** (3 - i))
-            for i, c in enumerate(coeffs)
-        ) + Fraction(0)
-        q = f"Compute the definite integral of {_poly(coeffs)} from x = {lo} to x = {hi}."
-        ans = _frac(area)
+        q = (
+            f"Compute the definite integral of {_poly(coeffs)} from x = {lo} to x = {hi}. Give "
+            "the answer as a reduced fraction."
+        )
+        code = (
+            "from fractions import Fraction\n\n\ndef f():\n"
+            f"    coeffs = {coeffs!r}\n    degree = len(coeffs) - 1\n\n"
+            "    def antiderivative(x):\n"
+            "        return sum(Fraction(c, degree - i + 1) * Fraction(x) ** (degree - i + 1)\n"
+            "                   for i, c in enumerate(coeffs))\n\n"
+            f"    return antiderivative({hi}) - antiderivative({lo})\n"
+        )
     elif pick == 1:
         base, exponent, modulus = r(2, 12), r(5, 40), r(7, 61)
-        q = f"Find the remainder when {base}^{exponent} is divided by {modulus}."
-        ans = str(pow(base, exponent, modulus))
+        q = (
+            f"Find the remainder when {base}^{exponent} is divided by {modulus}. Give the answer "
+            "as an integer."
+        )
+        code = f"def f():\n    return pow({base}, {exponent}, {modulus})\n"
     else:
         a, n = r(2, 7), r(3, 5)
-        coeffs = [math.comb(n, k) * a**k for k in range(n + 1)]
         q = f"Expand (x + {a})^{n} and write the polynomial in standard form."
-        ans = _poly(coeffs)
-    return Proposal("math", question=q, answer=ans)
+        code = (
+            "import math\n" + _POLY_TEXT + f"\n\ndef f():\n    a, n = {a}, {n}\n"
+            "    return poly_text([math.comb(n, k) * a ** k for k in range(n + 1)])\n"
+        )
+    return Proposal("math", code=code, question=q)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -387,36 +442,47 @@ def _program_candidate(
     return Proposal(family, code, (random_value(kind, rng, level),), 1)
 
 
+def _similarity(game: ScholarsCircle, proposal: Proposal) -> float:
+    """The similarity penalty's input, computed on the host without running anything."""
+    from langgames.envs._circle_core import code_fingerprint, question_fingerprint
+
+    try:
+        fp = (
+            question_fingerprint(proposal.question)
+            if proposal.family == "math"
+            else code_fingerprint(proposal.code)
+        )
+    except (SyntaxError, ValueError, RecursionError):
+        return 2.0
+    return game.library.most_similar_recent(fp.struct_sketch, game.recent_window)[0]
+
+
 def propose(game: ScholarsCircle, rng: np.random.Generator, max_tries: int = _MAX_TRIES) -> str:
     """A proposal for the game's current round that passes its validation (re-validated here
-    with the game's own pipeline). Falls back to templates when mutations keep failing. Among
-    valid candidates it prefers one unlike the recent problems (no similarity penalty), looking
-    at up to `_MORE_VALID` more once it has a valid one."""
+    with the game's own pipeline). Falls back to templates when mutations keep failing.
+    Candidates are drawn in batches of `_BATCH` and validated least similar to the recent
+    problems first (the similarity is computed without the sandbox), so the first valid one
+    is usually unpenalised and few sandbox runs are spent."""
     from langgames.envs._circle_validate import Candidate
 
     family, level = game.family, game.difficulty
     last: Proposal | None = None
-    best: tuple[float, Proposal] | None = None
-    valid = 0
-    for attempt in range(max_tries):
-        if family == "math":
-            proposal: Proposal | None = math_candidate(rng, level)
-        else:
-            proposal = _program_candidate(game, rng, family, level, fresh=attempt % 4 == 3)
-        if proposal is None:
-            continue
-        last = proposal
-        result = game.validate(proposal, timeout=SCREEN_TIMEOUT)
-        if isinstance(result, Candidate):
-            if result.similarity <= 0.5:  # no similarity penalty: take it
+    drawn = tried = 0
+    while tried < max_tries and drawn < 2 * max_tries:
+        batch: list[tuple[float, int, Proposal]] = []
+        for _ in range(_BATCH):
+            if family == "math":
+                proposal: Proposal | None = math_candidate(rng, level)
+            else:
+                proposal = _program_candidate(game, rng, family, level, fresh=drawn % 4 == 3)
+            drawn += 1
+            if proposal is not None:
+                batch.append((_similarity(game, proposal), len(batch), proposal))
+        for _, _, proposal in sorted(batch, key=lambda t: (t[0], t[1])):
+            tried += 1
+            last = proposal
+            if isinstance(game.validate(proposal, timeout=SCREEN_TIMEOUT), Candidate):
                 return render_proposal(proposal)
-            if best is None or result.similarity < best[0]:
-                best = (result.similarity, proposal)
-            valid += 1
-            if valid > _MORE_VALID:
-                break
-    if best is not None:
-        return render_proposal(best[1])
     if last is None:  # pragma: no cover - every template yields a candidate
         return "family: " + family
     return render_proposal(last)

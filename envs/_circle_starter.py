@@ -5,14 +5,16 @@ each one through it, in the sandbox, against the library without it). The progra
 source, so `starter_entries` fingerprints them by running them in this process (no sandbox
 start-up at construction); the same test checks those fingerprints equal the sandbox's.
 
-Math answers carry their canonical SymPy form (``str(parse_math(answer))``), precomputed so that
-building the starter library does not import SymPy; the test checks it too.
+A math problem is a question and the program that computes its answer (as an explorer's must
+be); the answer its program computes and that answer's canonical SymPy form
+(``str(parse_math(answer))``) are precomputed here so that building the starter library runs no
+sandbox and imports no SymPy; the test checks both.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from langgames.envs._circle_core import code_fingerprint, kind_of, probes
@@ -35,8 +37,10 @@ def _p(family: str, code: str, *inputs: Any, shown: int = 0) -> StarterProblem:
     return StarterProblem(family, code.strip() + "\n", tuple(inputs), shown or len(inputs))
 
 
-def _m(question: str, answer: str, canonical: str) -> StarterProblem:
-    return StarterProblem("math", question=question, answer=answer, canonical=canonical)
+def _m(question: str, code: str, answer: str, canonical: str) -> StarterProblem:
+    return StarterProblem(
+        "math", code.strip() + "\n", question=question, answer=answer, canonical=canonical
+    )
 
 
 STARTER: tuple[StarterProblem, ...] = (
@@ -262,20 +266,98 @@ def f(x):
 def f(x):
     return ''.join(c for i, c in enumerate(x) if i % 2 == 0)
 """, "abcdef", "hello", "xy", "python", "a", "racecar", "abcdefgh", "mississippi", shown=3),
-    # ---- math: an exact answer, checked with SymPy -----------------------------------------
-    _m("Compute 3/4 + 5/6 and give the result as a reduced fraction.", "19/12", "19/12"),
-    _m("Solve for x: 3x + 7 = 25.", "6", "6"),
-    _m("What is the derivative of x^3 - 4x evaluated at x = 2?", "8", "8"),
-    _m("Compute the definite integral of 2x + 1 from x = 0 to x = 3.", "12", "12"),
-    _m("How many positive divisors does 360 have?", "24", "24"),
-    _m("What is the sum of the first 20 positive odd integers?", "400", "400"),
-    _m("Simplify (x^2 - 9)/(x - 3) for x not equal to 3.", "x + 3", "x + 3"),
-    _m("What is the least common multiple of 12, 18 and 30?", "180", "180"),
-    _m("Find the remainder when 5^6 is divided by 13.", "12", "12"),
-    _m("Expand (x + 2)^3 and write the polynomial in standard form.", "x^3 + 6x^2 + 12x + 8",
-       "x**3 + 6*x**2 + 12*x + 8"),
-    _m("A rectangle has perimeter 30 and one side of length 9. What is its area?", "54", "54"),
-    _m("What is 15% of 240?", "36", "36"),
+    # ---- math: a question and the program that computes its answer --------------------------
+    _m("Compute 3/4 + 5/6 and give the result as a reduced fraction.", """
+from fractions import Fraction
+
+def f():
+    return Fraction(3, 4) + Fraction(5, 6)
+""", "19/12", "19/12"),
+    _m("Solve for x: 3x + 7 = 25. Give x as an integer.", """
+from fractions import Fraction
+
+def equation():
+    return '3x + 7 = 25'
+
+def f():
+    a, b, c = 3, 7, 25
+    return {Fraction(c - b, a)}
+""", "6", "6"),
+    _m("What is the derivative of x^3 - 4x evaluated at x = 2? Give the answer as an integer.",
+       """
+def f():
+    coeffs = {3: 1, 1: -4}
+    x = 2
+    return sum(c * p * x ** (p - 1) for p, c in coeffs.items())
+""", "8", "8"),
+    _m("Compute the definite integral of 2x + 1 from x = 0 to x = 3. Give the answer as an "
+       "integer.", """
+from fractions import Fraction
+
+def f():
+    coeffs = {1: 2, 0: 1}
+    antiderivative = lambda x: sum(Fraction(c, p + 1) * x ** (p + 1) for p, c in coeffs.items())
+    return antiderivative(3) - antiderivative(0)
+""", "12", "12"),
+    _m("How many positive divisors does 360 have? Give the answer as an integer.", """
+def f():
+    n = 360
+    return sum(1 for d in range(1, n + 1) if n % d == 0)
+""", "24", "24"),
+    _m("What is the sum of the first 20 positive odd integers? Give the answer as an integer.", """
+def f():
+    return sum(2 * k - 1 for k in range(1, 21))
+""", "400", "400"),
+    _m("Simplify (x^2 - 9)/(x - 3) for x not equal to 3, and write it in standard form.", """
+def f():
+    # divide x^2 + 0x - 9 by x - 3 (synthetic division by the root 3)
+    coeffs, root = [1, 0, -9], 3
+    quotient = [coeffs[0]]
+    for c in coeffs[1:]:
+        quotient.append(c + quotient[-1] * root)
+    remainder = quotient.pop()
+    assert remainder == 0
+    a, b = quotient
+    return f"{a if a != 1 else ''}x + {b}"
+""", "x + 3", "x + 3"),
+    _m("What is the least common multiple of 12, 18 and 30? Give the answer as an integer.", """
+import math
+
+def f():
+    out = 1
+    for n in (12, 18, 30):
+        out = out * n // math.gcd(out, n)
+    return out
+""", "180", "180"),
+    _m("Find the remainder when 5^6 is divided by 13. Give the answer as an integer.", """
+def f():
+    return pow(5, 6, 13)
+""", "12", "12"),
+    _m("Expand (x + 2)^3 and write the polynomial in standard form.", """
+import math
+
+def f():
+    a, n = 2, 3
+    terms = []
+    for k in range(n + 1):
+        c, p = math.comb(n, k) * a ** k, n - k
+        coeff = '' if c == 1 and p else str(c)
+        var = '' if p == 0 else ('x' if p == 1 else f'x^{p}')
+        terms.append(coeff + var)
+    return ' + '.join(terms)
+""", "x^3 + 6x^2 + 12x + 8", "x**3 + 6*x**2 + 12*x + 8"),
+    _m("A rectangle has perimeter 30 and one side of length 9. What is its area? Give the answer "
+       "as an integer.", """
+def f():
+    other = 30 // 2 - 9
+    return 9 * other
+""", "54", "54"),
+    _m("What is 15% of 240? Give the answer as an integer.", """
+from fractions import Fraction
+
+def f():
+    return Fraction(15, 100) * 240
+""", "36", "36"),
 )  # fmt: skip
 
 
@@ -288,7 +370,8 @@ def starter_entries() -> tuple[Any, ...]:
     out = []
     for p in STARTER:
         if p.family == "math":
-            out.append(Entry.for_math(p.question, p.answer, p.canonical, source="starter"))
+            entry = Entry.for_math(p.question, p.answer, p.canonical, source="starter")
+            out.append(replace(entry, code=p.code))
             continue
         kind = common_kind(list(p.inputs)) or kind_of(p.inputs[0]) or ""
         fp = code_fingerprint(p.code)

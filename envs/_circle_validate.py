@@ -8,11 +8,14 @@ Stages, in order (the first failure is the verdict; every failure costs the expl
    ``math, itertools, functools, collections, operator, string, bisect, heapq, re`` may be
    imported; no I/O (``open``, ``print``, ``input``), no ``random``/``time``, no ``id``/``hash``,
    no dunder access; the refusal names what was refused;
-4. *termination*: in the Python sandbox, ``f`` on its own inputs and on the 24 probe inputs of its
-   kind, all within `RUN_TIMEOUT` seconds and the sandbox's memory and output limits;
-5. *determinism*: the same calls twice in one process (no state kept between calls) and once
-   more in a sandbox whose workers use another ``PYTHONHASHSEED`` (no dependence on string
-   hashing) give identical results;
+4. *termination*: in the Python sandbox, under the run-time subset (`_circle_runtime`: guarded
+   attributes, allow-listed builtins and module proxies, a fresh namespace for every call), ``f``
+   on its own inputs, on the 24 probe inputs of its kind and on `N_FRESH` inputs drawn fresh for
+   this validation, all within `RUN_TIMEOUT` seconds and the sandbox's memory and output limits;
+5. *determinism*: the same calls twice in one process and once more in each of two other
+   processes give identical results, where the three processes use ``PYTHONHASHSEED`` values
+   drawn for this validation from the episode's generator (`SeedPool`): no dependence on string
+   hashing, object addresses or state the explorer could plan around;
 6. *triviality*: ``f`` runs on at least half of the probes, is not constant, not the identity,
    and the task is not solved by a naive baseline (deduction: the output is not a blind guess such
    as the input, ``None``, a bool, 0, 1, ``""`` or ``[]``; abduction: fewer than a quarter of the
@@ -28,13 +31,15 @@ the starter library needs no sandbox; a test checks it agrees with the sandbox p
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
+import functools
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from langgames.envs._circle_core import (
@@ -45,7 +50,6 @@ from langgames.envs._circle_core import (
     fits,
     is_literal,
     kind_of,
-    numbers_in,
     probes,
     show_value,
     stable_hash,
@@ -72,8 +76,10 @@ __all__ = [
 RUN_TIMEOUT = 3.0
 #: Longest output, as a literal, that a problem may show or hide.
 MAX_OUTPUT_CHARS = 300
-#: PYTHONHASHSEED of the second sandbox (the first uses 0).
-OTHER_HASH_SEED = 2_718_281
+#: Inputs of the program's kind drawn fresh for every validation (termination and determinism).
+N_FRESH = 8
+#: Hash-seeded sandboxes a validation runs in (the first runs every call twice).
+N_SEEDS = 3
 ALLOWED_IMPORTS = (
     "math",
     "itertools",
@@ -85,6 +91,8 @@ ALLOWED_IMPORTS = (
     "heapq",
     "re",
 )
+#: What a math program may import (exact arithmetic: SymPy is not available in the sandbox).
+MATH_IMPORTS = (*ALLOWED_IMPORTS, "fractions")
 _EXTRA_FORBIDDEN = ("print", "input", "hash", "id", "object", "type", "dir", "super", "random")
 _NOT_PLAIN = "the return value is not plain data"
 
@@ -113,52 +121,242 @@ MIN_EXAMPLES, MAX_EXAMPLES, MAX_TESTS = 2, 6, 12
 _policies: dict[str, SubsetPolicy] = {}
 
 
-def circle_policy(*, solver: bool = False) -> SubsetPolicy:
+def circle_policy(*, solver: bool = False, math: bool = False) -> SubsetPolicy:
     """The declared Python subset of circle programs (built on first use). A solver's program
-    may also ``print`` (its output is ignored); a proposed program may not (no I/O at all)."""
-    key = "solver" if solver else "explorer"
+    may also ``print`` (its output is ignored); a proposed program may not (no I/O at all). A math
+    program may also import ``fractions``. Names starting ``_lg_`` are the run-time harness's."""
+    key = "solver" if solver else ("math" if math else "explorer")
     if key not in _policies:
-        from langgames.verifiers.pysubset import DEFAULT_FORBIDDEN_NAMES, SubsetPolicy
+        from langgames.verifiers.pysubset import DEFAULT_FORBIDDEN_NAMES
 
         extra = frozenset(_EXTRA_FORBIDDEN) - ({"print"} if solver else set())
-        _policies[key] = SubsetPolicy(
-            allowed_imports=frozenset(ALLOWED_IMPORTS),
+        _policies[key] = _CirclePolicy(
+            allowed_imports=frozenset(MATH_IMPORTS if math else ALLOWED_IMPORTS),
             forbidden_names=DEFAULT_FORBIDDEN_NAMES | extra,
         )
     return _policies[key]
 
 
-_other: PythonSandbox | None = None
-_other_lock = threading.Lock()
+_violations_cache: dict[tuple[Any, ...], list[Any]] = {}
+
+
+def _circle_policy_class() -> type:
+    from langgames.verifiers.pysubset import SubsetPolicy, Violation
+
+    class CirclePolicy(SubsetPolicy):
+        """The subset, plus: no ``_lg_`` names (the harness's) and nothing the run-time rewrite
+        refuses (``%=`` on an attribute or item)."""
+
+        def violations(self, code: str) -> list[Violation]:
+            key = (self.allowed_imports, self.forbidden_names, code)
+            cached = _violations_cache.get(key)
+            if cached is None:
+                cached = self._violations(code)
+                if len(_violations_cache) >= 1024:
+                    _violations_cache.pop(next(iter(_violations_cache)))
+                _violations_cache[key] = cached
+            return list(cached)
+
+        def _violations(self, code: str) -> list[Violation]:
+            found = super().violations(code)
+            if found:
+                return found
+            from langgames.envs._circle_runtime import rewrite
+
+            try:
+                rewrite(code)
+            except ValueError as exc:
+                return [Violation(None, None, "name", str(exc))]
+            except (SyntaxError, RecursionError, MemoryError) as exc:
+                return [Violation(None, None, "program", f"cannot be read: {type(exc).__name__}")]
+            return []
+
+    return CirclePolicy
+
+
+def _CirclePolicy(**kwargs: Any) -> SubsetPolicy:
+    return _circle_policy_class()(**kwargs)
+
+
+_pool_lock = threading.Lock()
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 
 
 def _executor() -> ThreadPoolExecutor:
-    """One helper thread (per process) that runs the second sandbox's calls."""
+    """Helper threads (per process) that run the calls of one validation in several sandboxes."""
     global _pool
-    with _other_lock:
+    with _pool_lock:
         if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="circle-sandbox"))
+            _pool = (os.getpid(), ThreadPoolExecutor(N_SEEDS, thread_name_prefix="circle-sandbox"))
         return _pool[1]
 
 
 def sandbox() -> PythonSandbox:
-    """The process's shared sandbox (``PYTHONHASHSEED=0``)."""
+    """The process's shared sandbox (``PYTHONHASHSEED=0``): solvers' programs run here."""
     from langgames.verifiers.python import default_sandbox
 
     return default_sandbox()
 
 
-def other_sandbox() -> PythonSandbox:
-    """A one-worker sandbox whose workers use `OTHER_HASH_SEED` (started on first use)."""
-    global _other
-    from langgames.verifiers.python import PythonSandbox
+class SeedPool:
+    """One-worker sandboxes whose ``PYTHONHASHSEED`` values come from episodes' generators.
 
-    with _other_lock:
-        if _other is None or _other.closed or _other._owner != os.getpid():
-            _other = PythonSandbox(workers=1, hash_seed=OTHER_HASH_SEED)
-            atexit.register(_other.close)
-        return _other
+    A validation asks for `N_SEEDS` seeds (`draw`); every ``refresh_every`` draws the oldest seed
+    is retired and a new one drawn from the same generator takes its place (its sandbox starts in
+    the background and is used from the next refresh on), so the seeds a program meets are never
+    a fixed, public pair, while a seeded sequence of episodes still meets the same seeds. Starting
+    a worker takes ~0.1 s; a seed per validation would cost that every round.
+    """
+
+    def __init__(self, size: int = 4, refresh_every: int = 48) -> None:
+        self.size = size
+        self.refresh_every = refresh_every
+        self._lock = threading.Lock()
+        self._seeds: list[int] = []
+        self._pending: int | None = None
+        self._boxes: dict[int, PythonSandbox] = {}
+        self._retired: list[PythonSandbox] = []
+        self._draws = 0
+        self._owner = os.getpid()
+
+    def _box(self, seed: int) -> PythonSandbox:
+        from langgames.verifiers.python import PythonSandbox
+
+        box = self._boxes.get(seed)
+        if box is None or box.closed:
+            box = self._boxes[seed] = PythonSandbox(workers=1, hash_seed=seed)
+            threading.Thread(target=_quiet_start, args=(box,), daemon=True).start()
+        return box
+
+    def draw(self, rng: Any, k: int = N_SEEDS) -> tuple[int, ...]:
+        """``k`` distinct seeds for one validation, chosen with ``rng``. Every call consumes the
+        same amount of ``rng`` whatever the pool's state, so an episode's stream (and so its
+        transcript) never depends on what the process ran before."""
+        fresh = [int(v) for v in rng.integers(1, 2**32 - 1, size=self.size)]
+        order = [int(i) for i in rng.permutation(self.size)]
+        with self._lock:
+            if self._owner != os.getpid():  # forked: the workers belong to the parent
+                self.__init__(self.size, self.refresh_every)  # type: ignore[misc]
+            if not self._seeds:
+                self._seeds = list(fresh)
+                for seed in self._seeds:
+                    self._box(seed)
+            self._draws += 1
+            if self._draws % self.refresh_every == 0:
+                if self._pending is not None:
+                    old = self._seeds.pop(0)
+                    self._seeds.append(self._pending)
+                    retired = self._boxes.pop(old, None)
+                    if retired is not None:
+                        self._retired.append(retired)
+                self._pending = fresh[0]
+                self._box(self._pending)
+                while len(self._retired) > 2:
+                    self._retired.pop(0).close()
+            return tuple(self._seeds[i] for i in order[: min(k, self.size)])
+
+    def sandbox(self, seed: int) -> PythonSandbox:
+        with self._lock:
+            return self._box(seed)
+
+    def close(self) -> None:
+        with self._lock:
+            for box in [*self._boxes.values(), *self._retired]:
+                box.close()
+            self._boxes, self._retired, self._seeds, self._pending = {}, [], [], None
+
+
+def _quiet_start(box: PythonSandbox) -> None:
+    with contextlib.suppress(Exception):  # a failure is reported when the sandbox is first used
+        box.start()
+
+
+_seed_pool: SeedPool | None = None
+
+
+def seed_pool() -> SeedPool:
+    """The process's `SeedPool`."""
+    global _seed_pool
+    with _pool_lock:
+        if _seed_pool is None:
+            _seed_pool = SeedPool()
+            atexit.register(_seed_pool.close)
+        return _seed_pool
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """What one validation runs under, drawn from the episode's generator and never shown: the
+    hash seeds of its sandboxes and the seed of its fresh inputs."""
+
+    seeds: tuple[int, ...]
+    fresh_seed: int
+
+    @classmethod
+    def draw(cls, rng: Any) -> Conditions:
+        seeds = seed_pool().draw(rng, N_SEEDS)
+        return cls(seeds, int(rng.integers(0, 2**63 - 1)))
+
+    @property
+    def key(self) -> str:
+        return f"{','.join(map(str, self.seeds))}/{self.fresh_seed}"
+
+    def fresh(self, kind: str) -> list[Any]:
+        """`N_FRESH` inputs of ``kind`` (the same for the same conditions)."""
+        import numpy as np
+
+        rng = np.random.default_rng([self.fresh_seed, stable_hash("fresh", kind) >> 1])
+        return [random_input(kind, rng) for _ in range(N_FRESH)]
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?-_"
+
+
+def random_input(kind: str, rng: Any) -> Any:
+    """A random argument of ``kind`` (mixed sizes: small numbers, large ones, long strings)."""
+    from langgames.envs._circle_core import MAX_LIST, MAX_STR, kind_parts
+
+    parts = kind_parts(kind)
+    if len(parts) > 1:
+        return tuple(random_input(p, rng) for p in parts)
+    if kind == "int":
+        scale = (10, 1000, 10**6, 10**9)[int(rng.integers(4))]
+        return int(rng.integers(-scale, scale + 1))
+    if kind == "str":
+        n = int(rng.integers(0, MAX_STR + 1)) if rng.random() < 0.3 else int(rng.integers(0, 12))
+        return "".join(_LETTERS[int(i)] for i in rng.integers(0, len(_LETTERS), size=n))
+    n = int(rng.integers(0, MAX_LIST + 1)) if rng.random() < 0.3 else int(rng.integers(0, 7))
+    if kind == "list[int]":
+        scale = (5, 100, 10**6)[int(rng.integers(3))]
+        return [int(v) for v in rng.integers(-scale, scale + 1, size=n)]
+    return [random_input("str", rng)[:8] for _ in range(n)]
+
+
+@functools.lru_cache(maxsize=512)
+def _harness(code: str, entry: str, allowed: tuple[str, ...], allow_print: bool, math: bool) -> str:
+    from langgames.envs._circle_runtime import harness
+
+    return harness(code, entry, allowed, allow_print=allow_print, math=math)
+
+
+def run_program(
+    box: PythonSandbox,
+    code: str,
+    args_list: Sequence[tuple[Any, ...]],
+    *,
+    timeout: float,
+    entry: str = "f",
+    allowed: Sequence[str] = ALLOWED_IMPORTS,
+    allow_print: bool = False,
+    math: bool = False,
+) -> list[Any]:
+    """Run ``code``'s ``entry`` on each argument tuple under the run-time subset (see
+    `langgames.envs._circle_runtime`): `RunResult` per call. ``code`` must have passed the
+    static check; a program that uses a reserved ``_lg_`` name raises ``ValueError``."""
+    from langgames.envs._circle_runtime import ENTRY
+
+    source = _harness(code, entry, tuple(allowed), allow_print, math)
+    return box.call(source, ENTRY, list(args_list), timeout=timeout, policy=None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -189,7 +387,7 @@ def output_kind(probe_cases: Sequence[Case]) -> str:
 def run_trusted(code: str, args: Sequence[Any]) -> list[Case]:
     """Run OUR OWN starter program in this process (never model text): cases as the sandbox
     would report them."""
-    from langgames.verifiers._sandbox_worker import CodecError, encode_value
+    from langgames.verifiers.codec import CodecError, encode_value
 
     namespace: dict[str, Any] = {"__name__": "__starter__"}
     exec(compile(code, "<starter>", "exec"), namespace)  # noqa: S102 - trusted starter source
@@ -283,10 +481,13 @@ class Validator:
         library: Library,
         recent_window: int,
         timeout: float | None = None,
+        conditions: Conditions | None = None,
     ) -> Candidate | Verdict:
         """Validate ``proposal``; ``timeout`` (default `RUN_TIMEOUT`) bounds each sandbox run.
         A shorter one screens candidates quickly: its successes are cached for the full check,
-        its timeouts are not (the full limit might be enough)."""
+        its timeouts are not (the full limit might be enough). ``conditions`` (hash seeds and
+        fresh inputs) come from the episode's generator; without them they are drawn from a
+        fresh, unseeded generator."""
         if proposal.family != family:
             return reject(
                 "incorrect",
@@ -294,10 +495,14 @@ class Validator:
                 f"this round asks for a {family} problem, and the proposal is {proposal.family}",
                 f"start the proposal with `family: {family}`",
             )
+        if conditions is None:
+            import numpy as np
+
+            conditions = Conditions.draw(np.random.default_rng())
         if family == "math":
-            result = self._math(proposal)
+            result = self._math(proposal, timeout or self.timeout, conditions)
         else:
-            result = self._program(proposal, rules, level, timeout or self.timeout)
+            result = self._program(proposal, rules, level, timeout or self.timeout, conditions)
         if isinstance(result, Verdict):
             return result
         entry, probe_inputs, probe_cases = result
@@ -316,64 +521,58 @@ class Validator:
         return Candidate(entry, probe_inputs, probe_cases, similarity, similar_to)
 
     # -- math -------------------------------------------------------------------------------
-    def _math(self, p: Proposal) -> tuple[Entry, tuple[Any, ...], tuple[Case, ...]] | Verdict:
-        key = ("math", p.question, p.answer)
+    def _math(
+        self, p: Proposal, timeout: float, conditions: Conditions
+    ) -> tuple[Entry, tuple[Any, ...], tuple[Case, ...]] | Verdict:
+        key = ("math", p.question, p.code, conditions.key)
         checked = self._cache.get(key)
         if checked is None:
-            checked = self._check_math(p)
-            self._remember(key, checked)
+            checked = self._check_math(p, timeout, conditions)
+            status = checked.status.value if isinstance(checked, Verdict) else "ok"
+            if status not in ("verifier_error", "timeout") or timeout >= self.timeout:
+                self._remember(key, checked)
         if isinstance(checked, Verdict):
             return checked
-        assert isinstance(checked, str)
-        entry = Entry.for_math(p.question, p.answer, checked)
+        answer, canonical = checked
+        entry = replace(Entry.for_math(p.question, answer, canonical), code=p.code)
         return entry, (), ()
 
-    @staticmethod
-    def _check_math(p: Proposal) -> str | Verdict:
-        """The canonical form of a math proposal's answer, or why it is refused (cacheable:
-        it depends on the proposal alone)."""
-        from langgames.verifiers.math import parse_math, verify_math
+    def _check_math(
+        self, p: Proposal, timeout: float, conditions: Conditions
+    ) -> tuple[str, str] | Verdict:
+        """The program's answer and its canonical form, or why the proposal is refused."""
+        from langgames.envs._circle_math import check_math_question, read_math_answer
 
-        if len(p.question.split()) < 4:
+        verdict = check_math_question(p.question)
+        if verdict is not None:
+            return verdict
+        refused = circle_policy(math=True).check(p.code)
+        if refused is not None:
+            return _subset_reject(refused, MATH_IMPORTS)
+        runs = self._call_all(p.code, [()], timeout, conditions.seeds[:2], math=True)
+        if isinstance(runs, Verdict):
+            return runs
+        (first,), (second,) = runs
+        if canon(first) != canon(second):
             return reject(
                 "incorrect",
-                "shape",
-                "the question is too short to be a question",
-                "ask a complete question (at least four words) with one exact answer",
+                "determinism",
+                "the program gave different answers in two runs",
+                "compute the answer with exact arithmetic only: no set order, no addresses",
             )
-        try:
-            gold = parse_math(p.answer)
-        except (ValueError, RecursionError) as exc:  # parse_math's errors are ValueErrors
-            return reject(
-                "unparseable",
-                "answer",
-                f"the answer {p.answer[:60]!r} cannot be read as math: {exc}",
-                "write the exact answer as a number, fraction or expression, e.g. 19/12, "
-                "2*sqrt(3) or x^2 + 1",
-            )
-        guesses = ["0", "1", *numbers_in(p.question)[:20]]
-        for guess in guesses:
-            if verify_math(p.answer, guess, timeout=2.0).correct:
-                return reject(
-                    "incorrect",
-                    "triviality",
-                    f"the answer equals {guess}, which a solver could guess without working "
-                    "(it is 0, 1 or a number written in the question)",
-                    "ask a question whose answer must be worked out",
-                )
-        squashed = "".join(p.answer.split())
-        if len(squashed) >= 2 and squashed in "".join(p.question.split()):
+        status, value = first
+        if status != "ok":
             return reject(
                 "incorrect",
-                "triviality",
-                "the answer is written in the question",
-                "do not put the answer in the question",
+                "termination",
+                f"the program's f() raised {value}",
+                "make f() return the exact answer without error",
             )
-        return str(gold)
+        return read_math_answer(p.question, value)
 
     # -- programs ---------------------------------------------------------------------------
     def _program(
-        self, p: Proposal, rules: LevelRules, level: int, timeout: float
+        self, p: Proposal, rules: LevelRules, level: int, timeout: float, conditions: Conditions
     ) -> tuple[Entry, tuple[Any, ...], tuple[Case, ...]] | Verdict:
         inputs = list(p.inputs)
         if p.family == "induction":
@@ -411,16 +610,7 @@ class Validator:
             )
         refused = circle_policy().check(p.code)
         if refused is not None:
-            return reject(
-                refused.status.value,
-                "subset",
-                refused.reason,
-                "use only the allowed imports ("
-                + ", ".join(ALLOWED_IMPORTS)
-                + "), no I/O (open, print, input), no random, time, id or hash, and no "
-                "names that start and end with two underscores",
-                violations=refused.details.get("violations", []),
-            )
+            return _subset_reject(refused, ALLOWED_IMPORTS)
         fp = code_fingerprint(p.code)
         if not rules.min_nodes <= fp.n_nodes <= rules.max_nodes:
             return reject(
@@ -432,7 +622,9 @@ class Validator:
                 n_nodes=fp.n_nodes,
             )
         probe_inputs = probes(kind)
-        execution = self._execute(p.code, kind, tuple(inputs), p.family == "abduction", timeout)
+        execution = self._execute(
+            p.code, kind, tuple(inputs), p.family == "abduction", timeout, conditions
+        )
         if isinstance(execution, Verdict):
             return execution
         for value, (status, result) in zip(inputs, execution.declared, strict=True):
@@ -603,14 +795,20 @@ class Validator:
 
     # -- execution --------------------------------------------------------------------------
     def _execute(
-        self, code: str, kind: str, declared: tuple[Any, ...], abduction: bool, timeout: float
+        self,
+        code: str,
+        kind: str,
+        declared: tuple[Any, ...],
+        abduction: bool,
+        timeout: float,
+        conditions: Conditions,
     ) -> _Execution | Verdict:
-        key = (code, kind, canon(list(declared)), str(abduction))
+        key = (code, kind, canon(list(declared)), str(abduction), conditions.key)
         cached = self._cache.get(key)
         if cached is not None:
             self._cache.move_to_end(key)
             return cached
-        result = self._run(code, kind, declared, abduction, timeout)
+        result = self._run(code, kind, declared, abduction, timeout, conditions)
         status = result.status.value if isinstance(result, Verdict) else "ok"
         if status != "verifier_error" and (status != "timeout" or timeout >= self.timeout):
             self._remember(key, result)
@@ -622,17 +820,44 @@ class Validator:
             self._cache.popitem(last=False)
 
     def _run(
-        self, code: str, kind: str, declared: tuple[Any, ...], abduction: bool, timeout: float
+        self,
+        code: str,
+        kind: str,
+        declared: tuple[Any, ...],
+        abduction: bool,
+        timeout: float,
+        conditions: Conditions,
     ) -> _Execution | Verdict:
-        base = [*declared, *probes(kind)]
-        naive = _naive_inputs(kind) if abduction else []
-        # The two sandboxes work at once: the same calls twice in one, once in the other.
-        other = _executor().submit(self._call, other_sandbox(), code, base + naive, timeout)
-        first = self._call(sandbox(), code, base + base, timeout)
-        second = other.result()
-        if isinstance(first, Verdict):
-            return first
+        n_declared = len(declared)
+        fixed = [*declared, *probes(kind)]
+        base = [*fixed, *conditions.fresh(kind)]
         half = len(base)
+        # Three processes with three drawn hash seeds; the first runs every call twice. For
+        # abduction the first runs alone: the others also try the target itself (is f(y) == y?)
+        # and the naive inputs, and the target is known only once the first has run.
+        a_args = [(v,) for v in base + base]
+        if abduction:
+            runs = self._call_all(code, a_args, timeout, conditions.seeds[:1])
+            if isinstance(runs, Verdict):
+                return runs
+            target = self._abduction_target(kind, runs[0][:n_declared])
+            tail = [*target, *_naive_inputs(kind)]
+            others = self._call_all(
+                code, [(v,) for v in base + tail], timeout, conditions.seeds[1:]
+            )
+        else:
+            target, tail = [], []
+            both = self._call_all(
+                code,
+                None,
+                timeout,
+                conditions.seeds,
+                per_box=[a_args] + [[(v,) for v in base]] * (len(conditions.seeds) - 1),
+            )
+            if isinstance(both, Verdict):
+                return both
+            runs, others = both[:1], both[1:]
+        first = runs[0]
         for value, a, b in zip(base, first[:half], first[half:], strict=True):
             if canon(a) != canon(b):
                 return reject(
@@ -642,28 +867,25 @@ class Validator:
                     f"and {_clip(show_value(b[1]))} the second",
                     "make f a pure function: no state kept between calls, no time or randomness",
                 )
-        if isinstance(second, Verdict):
-            return second
-        for value, a, b in zip(base, first[:half], second[:half], strict=True):
-            if canon(a) != canon(b):
-                return reject(
-                    "incorrect",
-                    "determinism",
-                    f"f({_clip(show_value(value))}) gave {_clip(show_value(a[1]))} with one "
-                    f"string-hash seed and {_clip(show_value(b[1]))} with another",
-                    "do not depend on the iteration order of sets of strings (sort them), "
-                    "object addresses or hashes",
-                )
-        extra = list(second[half:])
-        target = self._abduction_target(kind, first[: len(declared)]) if abduction else []
-        if target:  # is the target itself an answer? (f(y) == y)
-            itself = self._call(sandbox(), code, target, timeout)
-            if isinstance(itself, Verdict):
-                return itself
-            extra = itself + extra
+        if isinstance(others, Verdict):
+            return others
+        for other in others:
+            reference = first[:half] + others[0][half:]
+            for value, a, b in zip(base + tail, reference, other, strict=True):
+                if canon(a) != canon(b):
+                    return reject(
+                        "incorrect",
+                        "determinism",
+                        f"f({_clip(show_value(value))}) gave {_clip(show_value(a[1]))} in one "
+                        f"run and {_clip(show_value(b[1]))} in another (another process, another "
+                        "string-hash seed)",
+                        "do not depend on the iteration order of sets of strings (sort them), "
+                        "object addresses or hashes",
+                    )
+        extra = list(others[-1][half:]) if others else []
         return _Execution(
-            declared=tuple(first[: len(declared)]),
-            probes=tuple(first[len(declared) : half]),
+            declared=tuple(first[:n_declared]),
+            probes=tuple(first[n_declared : len(fixed)]),
             extra=tuple(extra),
         )
 
@@ -676,17 +898,63 @@ class Validator:
                 return [copy.deepcopy(target)]
         return []
 
+    def run_on(
+        self, code: str, args: Sequence[Any], seeds: Sequence[int], timeout: float
+    ) -> list[list[Case]] | Verdict:
+        """``f`` on ``args`` in the sandboxes of ``seeds`` at once (the judge's determinism
+        check of a solver's input): one list of cases per seed, or why a run failed."""
+        return self._call_all(code, [(a,) for a in args], timeout, seeds)
+
+    def _call_all(
+        self,
+        code: str,
+        args: list[tuple[Any, ...]] | None,
+        timeout: float,
+        seeds: Sequence[int],
+        *,
+        per_box: list[list[tuple[Any, ...]]] | None = None,
+        math: bool = False,
+    ) -> list[list[Case]] | Verdict:
+        """The same harness in one sandbox per seed, at once (the first in this thread)."""
+        pool = seed_pool()
+        jobs = per_box if per_box is not None else [list(args or []) for _ in seeds]
+        boxes = [pool.sandbox(seed) for seed in seeds]
+        futures = [
+            _executor().submit(self._call, box, code, job, timeout, math)
+            for box, job in zip(boxes[1:], jobs[1:], strict=True)
+        ]
+        results = [self._call(boxes[0], code, jobs[0], timeout, math)] if boxes else []
+        results += [f.result() for f in futures]
+        for result in results:
+            if isinstance(result, Verdict):
+                return result
+        return results
+
     def _call(
-        self, box: PythonSandbox, code: str, args: list[Any], timeout: float
+        self,
+        box: PythonSandbox,
+        code: str,
+        args: list[tuple[Any, ...]],
+        timeout: float,
+        math: bool = False,
     ) -> list[Case] | Verdict:
         from langgames.verifiers.python import RunStatus
 
-        results = box.call(code, "f", [(a,) for a in args], timeout=timeout, policy=None)
+        if not args:
+            return []
+        results = run_program(
+            box,
+            code,
+            args,
+            timeout=timeout,
+            allowed=MATH_IMPORTS if math else ALLOWED_IMPORTS,
+            math=math,
+        )
         for arg, result in zip(args, results, strict=True):
             status = result.status
             if status in (RunStatus.OK, RunStatus.ERROR):
                 continue
-            where = f"f({_clip(show_value(arg))})"
+            where = f"f({_clip(show_value(arg[0]))})" if arg else "f()"
             error = _clip(result.error or status.value, 200)
             if status is RunStatus.TIMEOUT:
                 return reject(
@@ -716,6 +984,19 @@ class Validator:
                 "nothing to fix: this was not the proposal's fault; send it again",
             )
         return [("ok", r.value) if r.ok else ("error", _error_name(r.error)) for r in results]
+
+
+def _subset_reject(refused: Verdict, allowed: Sequence[str]) -> Verdict:
+    return reject(
+        refused.status.value,
+        "subset",
+        refused.reason,
+        "use only the allowed imports ("
+        + ", ".join(allowed)
+        + "), no I/O (open, print, input), no random, time, id or hash, and no "
+        "names that start and end with two underscores or start with _lg_",
+        violations=refused.details.get("violations", []),
+    )
 
 
 def _naive_outputs(x: Any) -> list[tuple[str, Any]]:

@@ -20,6 +20,7 @@ from langgames.envs._circle_core import (
     fits,
     format_hint,
     is_proposal,
+    parse_code,
     parse_literal,
     parse_proposal,
     render_proposal,
@@ -41,10 +42,13 @@ from langgames.envs._circle_starter import starter_entries
 from langgames.envs._circle_validate import (
     ALLOWED_IMPORTS,
     LEVELS,
+    MATH_IMPORTS,
     RUN_TIMEOUT,
     Candidate,
+    Conditions,
     LevelRules,
     Validator,
+    seed_pool,
 )
 from langgames.envs._parsing import FENCE
 from langgames.errors import InvalidArgument, did_you_mean
@@ -74,6 +78,10 @@ _PENALTY = -0.1
 _SOLVE_TIMEOUT = 2.0
 _MATH_TIMEOUT = 5.0
 _MAX_SHOWN_ANSWER = 1_500
+_SET_ORDER = (
+    "(The program runs as ordinary Python, except that sets iterate in sorted order: by type "
+    "name, then value.)\n"
+)
 _KIND_TEXT = {
     "int": "an int",
     "str": "a str",
@@ -139,24 +147,39 @@ class ScholarsCircle(LanguageGame):
     * ``abduction``: a program and an output; solvers find an input that produces it;
     * ``induction``: input/output examples of a hidden program; solvers write a program that
       passes hidden tests;
-    * ``math``: a question with one exact answer, checked with SymPy.
+    * ``math``: a question with one exact answer and the program that computes it.
 
     Before anyone sees it, the proposal is validated: the format parses; the program stays in a
-    declared pure Python subset (RestrictedPython: imports only from ``math, itertools,
-    functools, collections, operator, string, bisect, heapq, re``; no I/O, ``random``, ``time``,
-    ``id``, ``hash`` or dunder access); in the Python sandbox it terminates within 3 s on its
-    inputs and on 24 fixed probe inputs of its kind, and gives identical results twice in one
-    process and once more under another ``PYTHONHASHSEED``; it is not trivial (runs on at least
-    half of the probes, not constant, not the identity, not solved by a naive guess); and it is
-    new (not the same normalised program, not the same behaviour on the probes, nor differing on
-    only one). A rejected proposal costs -0.1 and its reason, with how to fix it, opens the
-    explorer's next observation; after ``max_retries`` retries the round ends.
+    declared pure Python subset (RestrictedPython: imports only from ``math, itertools, functools,
+    collections, operator, string, bisect, heapq, re``, plus ``fractions`` for math; no I/O,
+    ``random``, ``time``, ``id``, ``hash`` or dunder access), **checked in the source and enforced
+    as it runs**: every attribute access is guarded, builtins and modules are allow-listed read-only
+    views, object addresses are scrubbed from text, sets iterate in sorted order (never in
+    hash-table order: no coin from a hash seed or an address; solvers are told), and every call runs
+    in a fresh namespace through the same harness, so a program cannot assemble ``__globals__`` at
+    run time, read a frame, keep state, or tell a validation run from a judging run
+    (``_circle_runtime``). In the Python sandbox it terminates within 3 s on its inputs, on 24 fixed
+    probe inputs of its kind and on 8 inputs drawn fresh for this validation, and gives identical
+    results twice in one process and once more in each of two other processes, the three with
+    ``PYTHONHASHSEED`` values drawn from the episode's generator (never a fixed, public pair); it is
+    not trivial (runs on at least half of the probes, not constant, not the identity, not solved by
+    a naive guess); and it is new (not the same normalised program, not the same behaviour on the
+    probes, nor differing on only one). A math problem is grounded: its answer is what its program's
+    ``f()`` computes, never the explorer's claim; the question states the answer's form; a program
+    that returns the set of answers must return exactly one, and a question that asks to solve an
+    equation exposes it (``equation()``) so the validator solves it and refuses it unless the
+    solution is unique and equals the program's answer. A rejected proposal costs -0.1 and its
+    reason, with how to fix it, opens the explorer's next observation; after ``max_retries`` retries
+    the round ends.
 
     Then ``n_solvers`` **solver** turns answer independently (none sees another's answer), each
     verified on the host's terms: deduction by exact comparison with the output computed in the
     sandbox (the answer read with ``ast.literal_eval``, never ``eval``); abduction by running the
-    program on the solver's input in the sandbox; induction by running the solver's program on
-    the hidden tests in the sandbox; math with ``verify_math``. The **critic** then sees the
+    program on the solver's input in the sandbox, under two freshly drawn hash seeds (if the two
+    runs disagree the problem is *withdrawn*: the explorer pays -0.1, the solver is not charged,
+    the problem stays out of the library); induction by running the solver's program, under the
+    same run-time subset, on the hidden tests; math with ``verify_math`` against the program's
+    answer. The **critic** then sees the
     problem and one solver's answer (drawn by the env's generator) and states whether it is
     correct, with a probability, scored by the Brier rule. Finally the round is adjudicated and
     the problem enters the library with its solve rate.
@@ -167,7 +190,23 @@ class ScholarsCircle(LanguageGame):
 
     ## Roles
     ``explorer`` (proposes), ``solver`` (``n_solvers`` turns per round, one agent), ``critic``.
-    Turn order per round: explorer (plus retries), solver x ``n_solvers``, critic.
+    Turn order per round: explorer (plus retries), solver x ``n_solvers``, critic. The solver
+    turns are indistinguishable: every solver of a round sees the same observation (no index, no
+    order), and ``info["seat"]`` names an opaque seat (``solver-<hex>``, shuffled per round;
+    ``explorer`` and ``critic`` for the others) so that chat views keep one conversation per
+    seat: `langgames.chat.ChatMessages` keys conversations by seat when a game names one, so no
+    solver reads an earlier solver's answer.
+
+    **Shared-policy self-play: the remaining risk.** When one policy plays every role, the
+    explorer's learnability reward depends on the *same* policy's solving: it is paid most when
+    its solvers fail on some seats and succeed on others. Indistinguishable seats stop a policy
+    from choosing which seat fails, but not from solving *worse* in general, or from proposing
+    problems that it alone finds hard in ways other solvers would not (a private convention).
+    To train safely: (1) compute the explorer's reward from solvers that are *frozen snapshots*
+    of the policy (refreshed every few hundred updates), not from the policy being updated;
+    (2) give each role its own advantage baseline (per-role normalisation), never a sum of the
+    roles' rewards; (3) never let the explorer's gradient flow through the solvers' actions;
+    (4) audit the library's solve rates against an independent solver now and then.
 
     ## Observation
     Text beginning with a header ``[ScholarsCircle | role: <role> | round r of R | ...]`` and a
@@ -196,8 +235,16 @@ class ScholarsCircle(LanguageGame):
         tests: [<input>, ...]      # 4-6 (by difficulty) to 12 hidden inputs
 
         family: math
-        question: <the question>
-        answer: <the exact answer>
+        question: <the question, stating the answer's form, e.g. "as an integer">
+        program:
+        ```python
+        from fractions import Fraction
+        def equation():            # only for a question that asks to solve an equation:
+            return '3x + 5 = 26'   # the equation, exactly as the question writes it
+        def f():
+            return {Fraction(26 - 5, 3)}   # the exact answer (int, Fraction, expression
+                                           # text), or the set of all answers (one element)
+        ```
 
     ``f`` takes exactly one argument: an int, a str (at most 60 characters), a list of at most
     20 ints or strs, or a tuple of 2 or 3 of those; at difficulty 1, 2, 3 it has 5-60, 12-150,
@@ -225,7 +272,9 @@ class ScholarsCircle(LanguageGame):
     * Critic: ``1 - (p - y)^2``, where ``y`` is 1 if the judged answer was verified correct (a
       proper scoring rule: always saying "correct" earns exactly the solve rate); -0.1 when
       unreadable.
-    * Explorer: -0.1 for each rejected proposal (0 if the sandbox itself failed). At adjudication
+    * Explorer: -0.1 for each rejected proposal (0 if the sandbox itself failed), and -0.1 when
+      its problem is withdrawn (its program disagreed with itself on a solver's input). At
+      adjudication
       (in ``info["rewards"]``, at the critic's step) the *learnability* ``1 - s`` when the
       fraction ``s`` of solvers who succeeded is strictly between 0 and 1, else 0, minus
       ``similarity_weight * max(0, (J - 0.5) / 0.5)``, where ``J`` is the highest template
@@ -242,6 +291,9 @@ class ScholarsCircle(LanguageGame):
     ``families``: the families a round is drawn from (default all four). ``n_solvers`` (3),
     ``rounds`` (1), ``max_retries`` (2). ``library_size`` (5000): the library's bound.
     ``archive_path``: a SQLite file to persist the library (default: in memory, no file).
+    ``library``: a shared library instead (e.g. a ``CircleLibraryClient`` of a Ray
+    ``CircleLibraryService``, for many workers; see ``examples/circle_ray.py``); a problem that
+    another worker admitted first earns its explorer at most 0.
     ``similarity_weight`` (0.5) and ``recent_window`` (16): the similarity penalty.
     ``difficulty``: 1, 2 or 3: the program size range, the number of hidden tests, the number
     of library problems shown, and the reference explorer's mutations (one change to a small
@@ -249,7 +301,12 @@ class ScholarsCircle(LanguageGame):
     templates).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. Revised (issue 19) without an id change yet, which the registry table
+      and its users must make together: the run-time subset and per-call fresh namespace; hash
+      seeds and fresh probe inputs drawn per validation, and the abduction judge's two-seed check
+      with withdrawal; math proposals carry the program that computes the answer (the
+      ``answer:`` line is gone); solver observations carry no index and the critic's no solver
+      number; ``info["seat"]``.
 
     >>> env = ScholarsCircle(families=("deduction",))
     >>> obs, info = env.reset(seed=0)
@@ -293,6 +350,7 @@ class ScholarsCircle(LanguageGame):
         archive_path: str | os.PathLike[str] | None = None,
         similarity_weight: float = 0.5,
         recent_window: int = 16,
+        library: Library | None = None,
         difficulty: int | None = None,
         max_turns: int | None = None,
         render_mode: str | None = None,
@@ -324,7 +382,17 @@ class ScholarsCircle(LanguageGame):
             render_mode=render_mode,
             opponents=opponents,
         )
-        self.library = Library(capacity=library_size, path=archive_path, starter=starter_entries())
+        if library is not None and archive_path is not None:
+            raise InvalidArgument(
+                "pass either archive_path (this env owns its library) or library (a shared one, "
+                "e.g. a CircleLibraryClient), not both"
+            )
+        self._owns_library = library is None
+        self.library = (
+            Library(capacity=library_size, path=archive_path, starter=starter_entries())
+            if library is None
+            else library
+        )
         self._validator = Validator()
         self._round = 0
         self._family = self.families[0]
@@ -336,6 +404,11 @@ class ScholarsCircle(LanguageGame):
         self._pick: int | None = None
         self._notes: dict[str, str] = {}
         self._ref_cache: dict[tuple[int, int], str] = {}
+        self._conditions: Conditions | None = None
+        self._seats: list[str] = []
+        self._judged_inputs: dict[str, Any] = {}
+        self._judged_programs: dict[str, Verdict] = {}
+        self._withdrawn: Verdict | None = None
 
     # ------------------------------------------------------------------ public, for policies
     @property
@@ -369,6 +442,8 @@ class ScholarsCircle(LanguageGame):
                 proposal = parse_proposal(proposal)
             except ParseError as err:
                 return Verdict.make_unparseable(err.reason)
+        if self._conditions is None:
+            self._conditions = Conditions.draw(self.np_random)
         return self._validator.validate(
             proposal,
             family=self._family,
@@ -377,6 +452,7 @@ class ScholarsCircle(LanguageGame):
             library=self.library,
             recent_window=self.recent_window,
             timeout=timeout,
+            conditions=self._conditions,
         )
 
     def oracle_truth(self) -> bool:
@@ -397,7 +473,8 @@ class ScholarsCircle(LanguageGame):
         return self.library.stats()
 
     def close(self) -> None:
-        self.library.close()
+        if self._owns_library:
+            self.library.close()
         super().close()
 
     # ------------------------------------------------------------------ hooks
@@ -422,14 +499,32 @@ class ScholarsCircle(LanguageGame):
         self._answers = []
         self._pick = None
         self._ref_cache = {}
+        self._conditions = Conditions.draw(self.np_random)
+        self._judged_inputs = {}
+        self._judged_programs = {}
+        self._withdrawn = None
+        # Opaque seat labels in a shuffled order: chat views give each seat its own conversation
+        # (`info["seat"]`), and nothing a solver sees says which seat it is.
+        tags = [f"solver-{int(v):08x}" for v in self.np_random.integers(0, 2**32, self.n_solvers)]
+        self._seats = [tags[int(i)] for i in self.np_random.permutation(self.n_solvers)]
 
     def _header(self, role: str) -> str:
         where = f"round {self._round + 1} of {self.rounds}"
         if role == "explorer":
             where += f" | attempt {self._attempt + 1} of {self.max_retries + 1}"
-        elif role == "solver":
-            where += f" | solver {len(self._answers) + 1} of {self.n_solvers}"
         return f"[ScholarsCircle | role: {role} | {where}]"
+
+    def _info(
+        self, verdict: Verdict | None, rewards: Mapping[str, float], actor: str | None
+    ) -> dict[str, Any]:
+        info = super()._info(verdict, rewards, actor)
+        # The conversation a chat view should continue: the explorer and critic have one each;
+        # every solver seat has its own, so no solver sees another's answer in its history.
+        if self.role == "solver" and len(self._answers) < len(self._seats):
+            info["seat"] = self._seats[len(self._answers)]
+        elif self.role is not None:
+            info["seat"] = self.role
+        return info
 
     def _prompt(self, role: str) -> str:
         note = self._notes.pop(role, "")
@@ -497,9 +592,16 @@ class ScholarsCircle(LanguageGame):
         lines += ["", "Rules (checked in a sandbox before anyone sees your problem):"]
         if family == "math":
             lines += [
-                "- the answer is exact and machine-readable: a number, a fraction or an "
-                "expression (e.g. 19/12, 2*sqrt(3), x^2 + 1), checked with SymPy;",
-                "- it is not 0, 1, a number written in the question or a copy of its text;",
+                "- the answer is what your program's `f()` returns, computed in the sandbox with "
+                f"exact arithmetic (imports only from {', '.join(MATH_IMPORTS)}): an int, a "
+                "Fraction, an expression as text (e.g. 'x^2 + 1'), or the set of ALL answers, "
+                "which must have exactly one element;",
+                "- the question says what form the answer takes (e.g. 'as an integer', 'as a "
+                "reduced fraction', 'in standard form', 'as an exact value');",
+                "- a question that asks to solve an equation defines `equation()` returning the "
+                "equation as the question writes it (a polynomial of degree 1 to 4 with one real "
+                "solution);",
+                "- the answer is not 0, 1, a number written in the question or a copy of its text;",
                 "- the question is new: not one in the library, nor the same kind of question "
                 "with the same answer.",
             ]
@@ -516,11 +618,15 @@ class ScholarsCircle(LanguageGame):
                 f"those{tests};",
                 f"- it has {rules.min_nodes} to {rules.max_nodes} syntax nodes; it may import "
                 f"only {', '.join(ALLOWED_IMPORTS)}; no I/O (open, print, input), no random, "
-                "time, id or hash, no names with double underscores;",
-                f"- it finishes within {RUN_TIMEOUT:g} s on your input(s) and on 24 probe inputs "
-                "of its kind, returns the same results every time (also under another "
-                "string-hash seed), works on at least half of the probes, is not constant or "
-                "the identity, and its answer cannot be guessed;",
+                "time, id or hash, no names with double underscores, and no attribute built at "
+                "run time that the rules forbid in the source (the rules are enforced as it "
+                "runs);",
+                f"- it finishes within {RUN_TIMEOUT:g} s on your input(s), on 24 probe inputs "
+                "of its kind and on inputs drawn at random for this check; it returns the same "
+                "results every time, in several processes with unknown string-hash seeds (top-"
+                "level code runs again before every call: nothing is kept between calls); it "
+                "works on at least half of the probes, is not constant or the identity, and its "
+                "answer cannot be guessed;",
                 "- it is new: not a library program with renamed variables, and not one that "
                 "behaves the same on the probes (differing on one probe counts as the same).",
             ]
@@ -557,6 +663,7 @@ class ScholarsCircle(LanguageGame):
 
     def _reject(self, verdict: Verdict) -> Move:
         self._attempt += 1
+        self._conditions = Conditions.draw(self.np_random)  # fresh for the next validation
         reward = 0.0 if verdict.status is Status.VERIFIER_ERROR else _PENALTY
         total = self.max_retries + 1
         fix = verdict.details.get("fix")
@@ -611,11 +718,11 @@ class ScholarsCircle(LanguageGame):
         family = self._candidate.entry.family
         if family == "deduction":
             return (
-                "Give the exact return value as a Python literal (types matter: 1 is not 1.0 "
-                "or True, (1, 2) is not [1, 2]) on the last line, as: answer: <value>"
+                f"{_SET_ORDER}Give the exact return value as a Python literal (types matter: 1 "
+                "is not 1.0 or True, (1, 2) is not [1, 2]) on the last line, as: answer: <value>"
             )
         if family == "abduction":
-            return "Give x as a Python literal on the last line, as: input: <value>"
+            return f"{_SET_ORDER}Give x as a Python literal on the last line, as: input: <value>"
         if family == "induction":
             return (
                 f"Reply with the code in a fenced block (imports only from "
@@ -630,7 +737,7 @@ class ScholarsCircle(LanguageGame):
 
     def _solver_prompt(self) -> str:
         return (
-            f"Your task: solve this {self._family} problem. {self.n_solvers} solvers answer it "
+            f"Your task: solve this {self._family} problem. Several solvers answer it "
             "independently; none sees another's answer. A correct answer earns 1, a wrong one "
             f"0, an unreadable one {_PENALTY:g}.\n\n{self._statement()}\n\n{self._answer_format()}"
         )
@@ -649,7 +756,7 @@ class ScholarsCircle(LanguageGame):
         line = _ANSWER_PREFIX.sub("", _last_line(action, what="your answer"))
         what = "the answer" if entry.family == "deduction" else "the input"
         value = parse_literal(line, what=what, limit=MAX_LITERAL_CHARS)
-        from langgames.verifiers.python import RunStatus, values_equal
+        from langgames.verifiers.python import values_equal
 
         if entry.family == "deduction":
             if values_equal(value, entry.outputs[0]):
@@ -662,29 +769,60 @@ class ScholarsCircle(LanguageGame):
                 f"x must be {_kind_text(entry.kind)}; got {show_value(value)[:80]}",
                 received=show_value(value)[:200],
             )
-        from langgames.envs._circle_validate import sandbox
-
-        (result,) = sandbox().call(entry.code, "f", [(value,)], timeout=_SOLVE_TIMEOUT, policy=None)
+        result = self._run_target(entry, value)
+        if isinstance(result, Verdict):
+            return result
+        status, out = result
         shown = show_value(value)[:200]
-        if result.status is RunStatus.OK:
-            if values_equal(result.value, entry.outputs[0]):
+        if status == "ok":
+            if values_equal(out, entry.outputs[0]):
                 return Verdict.make_correct("f(x) equals the target output", received=shown)
             return Verdict.make_incorrect(
-                f"f(x) returned {show_value(result.value)[:80]}, not the target output",
-                received=shown,
+                f"f(x) returned {show_value(out)[:80]}, not the target output", received=shown
             )
-        if result.status is RunStatus.ERROR:
-            return Verdict.make_incorrect(
-                f"f(x) raised {(result.error or '')[:200]}", received=shown
+        return Verdict.make_incorrect(f"f(x) raised {str(out)[:200]}", received=shown)
+
+    def _run_target(self, entry: Entry, value: Any) -> tuple[str, Any] | Verdict:
+        """The explorer's ``f`` on a solver's input, run under two hash seeds drawn now (the
+        same harness and call shape as validation). Two runs that disagree withdraw the problem
+        (`_withdrawn`): the explorer pays, no solver is charged."""
+        from langgames.envs._circle_core import canon
+
+        key = canon(value)
+        if key in self._judged_inputs:
+            return self._judged_inputs[key]
+        assert self._candidate is not None
+        # Inputs validation already ran (the explorer's own, the probes) were run under three
+        # drawn seeds there, through this same harness: their results are reused.
+        known = [(entry.inputs[0], ("ok", entry.outputs[0]))]
+        known += zip(self._candidate.probe_inputs, self._candidate.probe_cases, strict=True)
+        for x, case in known:
+            if canon(x) == key:
+                self._judged_inputs[key] = case
+                return case
+        seeds = seed_pool().draw(self.np_random, 2)
+        runs = self._validator.run_on(entry.code, [value], seeds, _SOLVE_TIMEOUT)
+        shown = show_value(value)[:200]
+        if isinstance(runs, Verdict):
+            status = runs.status
+            if status is Status.VERIFIER_ERROR:
+                verdict = Verdict(status, 0.0, runs.reason, {"received": shown})
+            else:  # f hangs or blows a limit on the solver's input: the solver's input is bad
+                reason = runs.reason.replace("rejected at termination: ", "")
+                verdict = Verdict(status, 0.0, f"f(x): {reason}", {"received": shown})
+            return verdict
+        (first,), (second,) = runs
+        if canon(first) != canon(second):
+            self._withdrawn = Verdict.make_incorrect(
+                "withdrawn: the program gave two different results on a solver's input "
+                f"{shown[:80]} in two runs; its answer is not well defined",
+                stage="determinism",
+                fix="make f a pure function of its input: no set order of strings, addresses "
+                "or hashes",
             )
-        status = {
-            RunStatus.TIMEOUT: Status.TIMEOUT,
-            RunStatus.RESOURCE_LIMIT: Status.RESOURCE_LIMIT,
-            RunStatus.FORBIDDEN: Status.FORBIDDEN,
-        }.get(result.status, Status.VERIFIER_ERROR)
-        return Verdict(
-            status, 0.0, f"f(x) {result.error or result.status.value}", {"received": shown}
-        )
+            return self._withdrawn
+        self._judged_inputs[key] = first
+        return first
 
     def _judge_program(self, action: str, entry: Entry) -> Verdict:
         blocks = FENCE.findall(action)
@@ -702,8 +840,10 @@ class ScholarsCircle(LanguageGame):
                 f"the code is {len(code):,} characters; the limit is {MAX_CODE_CHARS:,}"
             )
         try:
-            tree = ast.parse(code)
+            tree = parse_code(code)
         except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
+            if isinstance(exc, ValueError) and "nested" in str(exc):
+                raise ParseError(str(exc)) from None
             line = getattr(exc, "lineno", None)
             raise ParseError(
                 f"the code does not parse ({type(exc).__name__}"
@@ -712,24 +852,62 @@ class ScholarsCircle(LanguageGame):
             ) from None
         if not any(isinstance(n, ast.FunctionDef) and n.name == "f" for n in tree.body):
             raise ParseError("the code does not define `f` at top level; write def f(x):")
-        from langgames.envs._circle_validate import circle_policy, sandbox
+        from langgames.envs._circle_validate import circle_policy
+
+        refused = circle_policy(solver=True).check(code)
+        if refused is not None:
+            return refused
+        cached = self._judged_programs.get(code)
+        if cached is None:  # solvers that send the same program get the same verdict, run once
+            cached = self._judged_programs[code] = self._run_solver_program(code, entry)
+        return cached
+
+    def _run_solver_program(self, code: str, entry: Entry) -> Verdict:
+        from langgames.envs._circle_validate import run_program, sandbox
+        from langgames.verifiers.python import RunStatus, values_equal
 
         tests = list(
             zip(entry.inputs[entry.n_shown :], entry.outputs[entry.n_shown :], strict=True)
         )
-        verdict = sandbox().check(
+        results = run_program(
+            sandbox(),
             code,
-            "f",
-            [((x,), y) for x, y in tests],
+            [(x,) for x, _ in tests],
             timeout=_SOLVE_TIMEOUT,
-            policy=circle_policy(solver=True),
+            allow_print=True,
         )
-        details = {k: verdict.details[k] for k in ("cases", "passed") if k in verdict.details}
-        if "violations" in verdict.details:
-            details["violations"] = verdict.details["violations"]
-        return Verdict(verdict.status, verdict.reward, verdict.reason, details)
+        passed = 0
+        first_failure = ""
+        for (_, y), result in zip(tests, results, strict=True):
+            if result.status is RunStatus.OK and values_equal(result.value, y):
+                passed += 1
+                continue
+            if result.status not in (RunStatus.OK, RunStatus.ERROR):
+                status = {
+                    RunStatus.TIMEOUT: Status.TIMEOUT,
+                    RunStatus.RESOURCE_LIMIT: Status.RESOURCE_LIMIT,
+                    RunStatus.FORBIDDEN: Status.FORBIDDEN,
+                }.get(result.status, Status.VERIFIER_ERROR)
+                return Verdict(
+                    status,
+                    0.0,
+                    f"your program: {(result.error or result.status.value)[:200]}",
+                    {"cases": len(tests), "passed": passed},
+                )
+            if not first_failure:
+                first_failure = "a hidden test failed" + (
+                    f" ({(result.error or '')[:120]})" if result.status is RunStatus.ERROR else ""
+                )
+        details = {"cases": len(tests), "passed": passed}
+        if passed == len(tests):
+            return Verdict.make_correct(f"all {len(tests)} hidden tests pass", **details)
+        return Verdict.make_incorrect(
+            f"{passed} of {len(tests)} hidden tests pass; {first_failure}", **details
+        )
 
     def _solver_done(self, verdict: Verdict, text: str) -> Move:
+        if self._withdrawn is not None:
+            return self._withdraw()
         correct = None if verdict.status is Status.VERIFIER_ERROR else verdict.correct
         reward = _PENALTY if verdict.failed else (1.0 if correct else 0.0)
         self._answers.append(_Answer(text, verdict, correct))
@@ -741,6 +919,16 @@ class ScholarsCircle(LanguageGame):
             return replace(move, verdict=verdict, rewards={**move.rewards, "solver": reward})
         self._pick = eligible[int(self.np_random.integers(len(eligible)))]
         return Move(verdict, {"solver": reward}, next_role="critic")
+
+    def _withdraw(self) -> Move:
+        """The problem's answer turned out not to be well defined: no solver is charged, the
+        explorer pays the rejection penalty, the problem stays out of the library."""
+        assert self._withdrawn is not None
+        summary = (
+            f"Round {self._round + 1} ended: the problem was withdrawn ({self._withdrawn.reason}). "
+            f"The explorer earns {_PENALTY:+g}; no solver is charged."
+        )
+        return self._end_round(self._withdrawn, {"solver": 0.0, "explorer": _PENALTY}, summary)
 
     # ------------------------------------------------------------------ critic
     def _critic_prompt(self) -> str:
@@ -756,7 +944,7 @@ class ScholarsCircle(LanguageGame):
             "how sure you are.\n\n"
             f"The problem, as the solvers saw it:\n{self._statement()}\n\n"
             f"{self._answer_format()}\n\n"
-            f"The answer of solver {self._pick + 1} of {self.n_solvers}:\n<<<\n{text}\n>>>\n\n"
+            f"One solver's answer:\n<<<\n{text}\n>>>\n\n"
             "Reward: 1 - (p - y)^2, where p is your probability that the answer is correct and "
             "y is 1 if it is verified correct, else 0 (state your true belief). Reply with:\n"
             "correct: yes   (or: correct: no)\n"
@@ -778,7 +966,7 @@ class ScholarsCircle(LanguageGame):
             brier,
             f"the answer was verified {'correct' if truth else 'incorrect'}; you said "
             f"p = {p:.4g}; Brier reward 1 - (p - y)^2 = {brier:.4g}",
-            {"p": p, "y": int(truth), "judged_solver": self._pick + 1},
+            {"p": p, "y": int(truth)},
         )
         return self._adjudicate(verdict, brier)
 
@@ -791,7 +979,13 @@ class ScholarsCircle(LanguageGame):
         learn = 1.0 - rate if rate is not None and 0.0 < rate < 1.0 else 0.0
         penalty = self._penalty(self._candidate.similarity)
         explorer = max(_PENALTY, learn - penalty)
-        entry = self.library.add(replace(self._candidate.entry, solve_rate=rate, n_judged=n))
+        entry, duplicate = self.library.add_unique(
+            replace(self._candidate.entry, solve_rate=rate, n_judged=n)
+        )
+        if entry is None:  # a shared library admitted the same problem meanwhile (another worker)
+            assert duplicate is not None
+            explorer = min(explorer, 0.0)
+            entry = replace(self._candidate.entry, id=duplicate[0])
         critic = ""
         rewards = {"explorer": explorer}
         if critic_reward is not None and verdict is not None:

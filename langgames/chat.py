@@ -170,6 +170,11 @@ class ChatMessages(gym.Wrapper[Any, str, str, str]):
 
     @staticmethod
     def _role(info: Mapping[str, Any], default: str | None) -> str:
+        # A game whose several players share one role (ScholarsCircle's solvers) names each one's
+        # seat in ``info["seat"]``: conversations are kept per seat, so no player reads another's.
+        seat = info.get("seat")
+        if seat:
+            return str(seat)
         role = info.get("role", default)
         return "player" if role is None else str(role)
 

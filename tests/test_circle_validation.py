@@ -148,33 +148,6 @@ HOSTILE = [
         '"hash"',
     ),
     (
-        "set_order",
-        program(
-            "deduction", "def f(x):\n    return list(set(x.split()))", "pear fig kiwi apple plum"
-        ),
-        "incorrect",
-        "determinism",
-        "string-hash seed",
-    ),
-    (
-        "state_between_calls",
-        program(
-            "deduction",
-            "calls = []\ndef f(x):\n    calls.append(x)\n    return x * 2 + len(calls)",
-            3,
-        ),
-        "incorrect",
-        "determinism",
-        "the first time",
-    ),
-    (
-        "address_in_repr",
-        program("deduction", "def f(x):\n    return repr(lambda: 0)[-6:] + str(x)", 3),
-        "incorrect",
-        "determinism",
-        "string-hash seed",  # another process, another address
-    ),
-    (
         "object_with_forged_eq",
         program(
             "deduction",
@@ -451,23 +424,40 @@ def test_induction_shape_and_triviality():
 def test_math_proposals():
     env = circle("math")
 
-    def math(question: str, answer: str):
-        return env.validate(f"family: math\nquestion: {question}\nanswer: {answer}")
+    def math(question: str, body: str):
+        code = "from fractions import Fraction\n\ndef f():\n    " + body
+        return env.validate(f"family: math\nquestion: {question}\nprogram:\n```python\n{code}\n```")
 
-    assert isinstance(math("What is 7 times 8 plus 3?", "59"), Candidate)
-    assert "number written in the question" in math("What is 2 + 3, which is 5?", "5").reason
-    assert "0, 1" in math("How many even primes are there?", "1").reason
-    assert math("What is seven times eight?", "fifty-six").status.value == "unparseable"
-    assert "too short" in math("Seven eights?", "56").reason
-    duplicate = math("Solve for x: 3x + 7 = 25.", "6")
-    assert "same question" in duplicate.reason
-    same_kind = math("Solve   for X:  3x + 7 = 25!", "6")  # case, spacing and punctuation ignored
-    assert "same question" in same_kind.reason
+    assert isinstance(
+        math("What is 7 times 8 plus 3? Give it as an integer.", "return 7*8+3"), Candidate
+    )
+    assert (
+        "number written in the question"
+        in math("What is 2 + 3, which is 5? Give it as an integer.", "return 5").reason
+    )
+    assert "0, 1" in math("How many even primes are there, as an integer?", "return 1").reason
+    assert "not an exact answer" in math("What is 7 / 8 as an exact value?", "return 7 / 8").reason
+    assert "too short" in math("Seven eights?", "return 56").reason
+    unexposed = math("Solve for x: 3x + 7 = 25. Give x as an integer.", "return 6")
+    assert unexposed.details["stage"] == "uniqueness"  # must expose its equation
+    code = "def equation():\n    return '3x + 7 = 25'\n\ndef f():\n    return {6}"
+    same = env.validate(
+        "family: math\nquestion: Solve for x: 3x + 7 = 25. Give x as an integer.\n"
+        f"program:\n```python\n{code}\n```"
+    )
+    assert "same question" in same.reason
     # the same template with the same answer (3/4 + 5/6 == 1/4 + 4/3) is the same problem
-    template = math("Compute 1/4 + 4/3 and give the result as a reduced fraction.", "19/12")
+    template = math(
+        "Compute 1/4 + 4/3 and give the result as a reduced fraction.",
+        "return Fraction(1, 4) + Fraction(4, 3)",
+    )
     assert "same kind of question with the same answer" in template.reason
     assert isinstance(
-        math("Compute 1/4 + 4/5 and give the result as a reduced fraction.", "21/20"), Candidate
+        math(
+            "Compute 1/4 + 4/5 and give the result as a reduced fraction.",
+            "return Fraction(1, 4) + Fraction(4, 5)",
+        ),
+        Candidate,
     )
 
 
@@ -512,12 +502,7 @@ def test_every_starter_problem_passes_the_pipeline_and_matches_its_fingerprints(
             lv for lv in (1, 2, 3) if LEVELS[lv].min_nodes <= entry.n_nodes <= LEVELS[lv].max_nodes
         )
         proposal = Proposal(
-            problem.family,
-            problem.code,
-            problem.inputs,
-            problem.n_shown,
-            problem.question,
-            problem.answer,
+            problem.family, problem.code, problem.inputs, problem.n_shown, problem.question
         )
         assert parse_proposal(render_proposal(proposal)) == proposal
         result = validator.validate(

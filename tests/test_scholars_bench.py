@@ -7,6 +7,8 @@ import io
 import json
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -39,3 +41,32 @@ def test_run_circle_example_smoke(capsys):
     assert lines[1].startswith("round    2 | library 52 (+2)") and "templates" in lines[1]
     assert lines[2].startswith("round    4 | library 54 (+4)") and "solve rate mean" in lines[2]
     assert "4/4" in capsys.readouterr().err  # the progress bar
+
+
+@pytest.mark.slow
+def test_bench_ray_smoke(tmp_path, capsys):
+    pytest.importorskip("ray")
+    bench = _load(ROOT / "benchmarks" / "scholars_bench.py")
+    out = tmp_path / "bench.json"
+    argv = ["--rounds", "2", "--warmup", "0", "--sizes", "40", "80", "--queries", "10",
+            "--ray-workers", "1", "2", "--ray-rounds", "2", "--ray-writes", "20"]  # fmt: skip
+    assert bench.main([*argv, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "2 worker(s):" in printed and "library writes/s" in printed
+    rows = json.loads(out.read_text())["distributed"]["rows"]
+    assert [r["workers"] for r in rows] == [1, 2]
+    assert [r["solver_return"] for r in rows] == [6.0, 12.0]  # the reference solvers, all right
+
+
+@pytest.mark.slow
+def test_circle_ray_example_smoke(tmp_path):
+    pytest.importorskip("ray")
+    example = _load(ROOT / "examples" / "circle_ray.py")
+    out = io.StringIO()
+    archive = tmp_path / "circle.sqlite"
+    assert (
+        example.main(["--workers", "2", "--rounds", "2", "--archive", str(archive)], out=out) == 0
+    )
+    lines = out.getvalue().splitlines()
+    assert lines[0].startswith("library starts with 50 problems")
+    assert "2 workers played 4 rounds" in lines[1] and "integrity ok" in lines[1]

@@ -37,7 +37,8 @@ PROPOSALS = {
     "    return x * x - 6 * x + 1\n```\ninput: 11",
     "induction": "family: induction\nprogram:\n```python\ndef f(x):\n"
     "    return x % 2 * 5 + x\n```\nexamples: [1, 2, 3]\ntests: [4, 5, 6, 7, 8]",
-    "math": "family: math\nquestion: What is 7 times 8 plus 3?\nanswer: 59",
+    "math": "family: math\nquestion: What is 7 times 8 plus 3? Give the answer as an integer.\n"
+    "program:\n```python\ndef f():\n    return 7 * 8 + 3\n```",
 }
 RIGHT = {
     "deduction": "Odd ones, times 3, minus 1.\nanswer: [2, 8, 14]",
@@ -202,7 +203,7 @@ def test_a_round_of_each_family(family):
     obs, reward, terminated, _, info = env.step(PROPOSALS[family])
     assert info["verdict"]["status"] == "accepted" and reward == 0.0 and not terminated
     assert info["role"] == "solver" and info["rewards"] == {"explorer": 0.0}
-    assert obs.startswith("[ScholarsCircle | role: solver | round 1 of 1 | solver 1 of 3]")
+    assert obs.startswith("[ScholarsCircle | role: solver | round 1 of 1]\n")
     statuses = []
     for answer in (RIGHT[family], WRONG[family], "I am not sure."):
         obs, reward, terminated, _, info = env.step(answer)
@@ -211,7 +212,7 @@ def test_a_round_of_each_family(family):
     assert statuses[2] == ("unparseable", -0.1)
     assert info["role"] == "critic" and obs.startswith("[ScholarsCircle | role: critic")
     truth = env.oracle_truth()
-    assert f"solver {env._pick + 1} of 3" in obs
+    assert "One solver's answer:" in obs and "solver 1" not in obs
     _, reward, terminated, _, info = env.step("correct: yes\np: 0.7")
     y = 1.0 if truth else 0.0
     assert terminated and reward == pytest.approx(1 - (0.7 - y) ** 2)
@@ -239,7 +240,7 @@ def test_solvers_do_not_see_each_others_answers():
     env.step(PROPOSALS["deduction"])
     obs, *_ = env.step("my distinctive guess\nanswer: [123456789]")
     assert "123456789" not in obs and "distinctive" not in obs
-    assert "solver 2 of 3" in obs.splitlines()[0]
+    assert obs.splitlines()[0] == "[ScholarsCircle | role: solver | round 1 of 1]"
 
 
 def test_answers_may_be_dressed_in_markdown():
@@ -510,7 +511,7 @@ def test_one_role_learning_with_opponents():
         opponents={"explorer": ReferenceExplorer(1), "solver": NoisySolver(0.5, seed=2)}
     )
     obs, info = critic_only.reset(seed=2)
-    assert info["role"] == "critic" and "The answer of solver" in obs
+    assert info["role"] == "critic" and "One solver's answer" in obs
     _, reward, terminated, _, info = critic_only.step(OracleCritic()(obs, info, critic_only))
     assert terminated and reward == 1.0
 
