@@ -520,7 +520,9 @@ def format_hint(family: str) -> str:
 
 
 def _keyed_values(text: str) -> dict[str, str]:
-    """``key: value`` sections; a value runs on over the following lines until the next key."""
+    """``key: value`` sections; a value runs on over the following lines until the next key or a
+    blank line (so closing prose after the proposal, as models write it, is not read as part of
+    the last value)."""
     values: dict[str, list[str]] = {}
     current: str | None = None
     for line in text.splitlines():
@@ -528,6 +530,9 @@ def _keyed_values(text: str) -> dict[str, str]:
         if match:
             current = match[1].lower()
             values[current] = [match[2]]
+        elif not line.strip():
+            if current is not None and "".join(values[current]).strip():
+                current = None
         elif current is not None:
             values[current].append(line)
     return {k: "\n".join(v).strip() for k, v in values.items()}
@@ -581,7 +586,7 @@ def parse_proposal(text: str) -> Proposal:
                 "missing `input:` line; after the program write `input: ` and the argument of "
                 "f as a Python literal, e.g. `input: [3, 1, 2]`"
             )
-        value = parse_literal(keys["input"], what="the input")
+        value = _leading_literal(keys["input"], what="the input")
         _check_kind(value, "the input")
         return Proposal(family, code, (value,), 1)
     for key in ("examples", "tests"):
@@ -596,8 +601,24 @@ def parse_proposal(text: str) -> Proposal:
     return Proposal(family, code, tuple(shown + tests), len(shown))
 
 
+def _leading_literal(text: str, *, what: str) -> Any:
+    """The literal that ``text`` starts with: all of it, else its first lines (closing prose that
+    follows the last field on the next line is not part of the value)."""
+    try:
+        return parse_literal(text, what=what)
+    except ParseError:
+        lines = text.splitlines()
+        # At most a few trailing lines of prose are dropped, so the retries stay cheap.
+        for end in range(len(lines) - 1, max(0, len(lines) - 5), -1):
+            try:
+                return parse_literal("\n".join(lines[:end]), what=what)
+            except ParseError:
+                continue
+        raise
+
+
 def _parse_inputs(text: str, what: str) -> list[Any]:
-    value = parse_literal(text, what=f"`{what}:`")
+    value = _leading_literal(text, what=f"`{what}:`")
     if type(value) is not list:
         raise ParseError(
             f"`{what}:` must be a Python list of arguments of f, e.g. [1, 5, 10] or "

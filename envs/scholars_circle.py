@@ -544,7 +544,8 @@ class ScholarsCircle(LanguageGame):
     def _play(self, role: str, action: str) -> Move:
         if role == "explorer":
             return self._propose(parse_proposal(action))
-        if is_proposal(action):
+        if is_proposal(self._reply or action):
+            # The whole reply, not only the answer the contract picked out of it.
             # A proposal is not an answer. (Without this, one constant text could be both the
             # explorer's problem and, since it holds the hidden answer, every solver's answer.)
             raise ParseError(
@@ -683,6 +684,19 @@ class ScholarsCircle(LanguageGame):
 
     def _penalty(self, similarity: float) -> float:
         return self.similarity_weight * max(0.0, (similarity - 0.5) / 0.5)
+
+    # ------------------------------------------------------------------ the reply contract
+    def _answer_marker(self, role: str) -> str | None:
+        """The explorer's proposal and the critic's two lines are read whole; a solver's answer is
+        marked the way its round's family asks (`langgames.contract`)."""
+        if role != "solver" or self._candidate is None:
+            return None
+        return {
+            "deduction": "line:answer",
+            "abduction": "line:input",
+            "induction": "code",
+            "math": "boxed",
+        }.get(self._candidate.entry.family)
 
     # ------------------------------------------------------------------ solvers
     def _statement(self) -> str:

@@ -42,7 +42,8 @@ REPLY_STYLES: dict[str, Callable[[str], str]] = {
     "think_block_with_decoys": lambda a: f"<think>\n{_DECOYS}Hmm, no.\n</think>\n\n{a}",
     "unopened_think_block": lambda a: f"{_DECOYS}So that settles it.\n</think>\n{a}",
     "chatter_after": lambda a: f"{a}\n\nI hope this helps! Let me know if you want the steps.",
-    "emphasis": lambda a: a if a.lstrip().startswith("```") else f"**{a}**",
+    # Models bold a one-line final answer, never a whole code block or multi-line proposal.
+    "emphasis": lambda a: a if "\n" in a.strip() else f"**{a}**",
     "crlf": lambda a: ("Reasoning first.\n\n" + a + "\n").replace("\n", "\r\n"),
     "thinking_tag_and_chatter": lambda a: (
         f"<thinking>{_DECOYS}</thinking>\nFinal answer:\n{a}\nThat's it."
@@ -177,7 +178,14 @@ def check_reply_contract(
                     f"seed {seed}: probe {probe!r} in style {style!r} earned {reward}, bare "
                     f"{bare_reward}",
                 )
-            if not wrong_found and bare_status not in ("correct",) and bare_reward < ref_reward:
+            # A hedge needs two *marked* answers: without a marker, a bare wrong line after the
+            # reference is prose, and the contract rightly reads the reference.
+            if (
+                marker is not None
+                and not wrong_found
+                and bare_status != "correct"
+                and bare_reward < ref_reward
+            ):
                 wrong_found = True
                 hedge = (
                     f"{mark_answer(reference, marker)}\n\nHmm, on second thought:\n\n"

@@ -57,6 +57,7 @@ __all__ = [
     "apply_contract",
     "check_marker",
     "mark_answer",
+    "mark_reply",
     "normalise",
     "strip_reasoning",
 ]
@@ -260,7 +261,11 @@ def _strip_emphasis(line: str) -> str:
 
 def apply_contract(text: str, marker: str | None, *, tags: Iterable[str] = REASONING_TAGS) -> str:
     """What a game judges in ``text``: see the module docstring. Raises `ContractError`."""
-    text = strip_reasoning(normalise(text), tags).strip()
+    return mark_reply(strip_reasoning(normalise(text), tags).strip(), marker)
+
+
+def mark_reply(text: str, marker: str | None) -> str:
+    """The last marked answer of an already cleaned reply (steps 1 and 2 done), else all of it."""
     if marker is None:
         return text
     if marker == "boxed":

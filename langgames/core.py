@@ -55,12 +55,14 @@ from gymnasium.utils import seeding
 
 from langgames.contract import (
     REASONING_TAGS,
-    ContractError,
     answer_instruction,
-    apply_contract,
     check_marker,
+    mark_reply,
+    normalise,
+    strip_reasoning,
 )
 from langgames.errors import (
+    ContractError,
     InvalidActionType,
     InvalidArgument,
     LangGamesError,
@@ -294,6 +296,9 @@ class LanguageGame(gym.Env[str, str]):
         self._episode_log: list[tuple[str, str, Verdict, float, str]] = []
         self._first_obs = ""
         self._parsed_action = ""
+        #: The whole reply being judged, after the contract's normalisation and reasoning
+        #: removal but before its answer is picked out (``_play`` receives the answer).
+        self._reply = ""
 
     def _set_base_options(
         self,
@@ -536,10 +541,11 @@ class LanguageGame(gym.Env[str, str]):
                 ),
             )
         try:
-            parsed = apply_contract(text, self._answer_marker(role), tags=self.reasoning_tags)
+            self._reply = strip_reasoning(normalise(text), self.reasoning_tags).strip()
         except ContractError as err:
             self._parsed_action = ""
             return self._on_unparseable(role, Verdict.make_unparseable(str(err)))
+        parsed = mark_reply(self._reply, self._answer_marker(role))
         self._parsed_action = parsed
         try:
             return self._play(role, parsed)
