@@ -15,7 +15,7 @@ __all__ = ["FENCE", "MAX_CODE", "extract_code", "last_line", "parse_int"]
 _INT = re.compile(r"[+-]?\d{1,40}")
 
 #: A fenced code block, ```` ```python ```` (or ``py``, ``python3``, no language) to ```` ``` ````.
-FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)```", re.DOTALL | re.IGNORECASE)
+FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
 #: The longest program, in characters, that a code game will run.
 MAX_CODE = 20_000
 
@@ -46,11 +46,15 @@ def parse_int(token: str, *, what: str) -> int:
 def extract_code(action: str, entry: str) -> str:
     """The last fenced Python block of ``action`` that the game will run; it must define ``entry``.
 
-    A reply without a fenced block is read as code only if it contains ``def <entry>``.
+    A reply without a fenced block is read as code only if it contains ``def <entry>``. Windows
+    (``\\r\\n``) and old Mac (``\\r``) line endings are read as ``\\n``.
 
     >>> extract_code("Here:\\n```python\\ndef f(x):\\n    return x\\n```", "f")
     'def f(x):\\n    return x\\n'
+    >>> extract_code("```python\\r\\ndef f(x):\\r\\n    return x\\r\\n```", "f")  # CRLF
+    'def f(x):\\n    return x\\n'
     """
+    action = action.replace("\r\n", "\n").replace("\r", "\n")  # CRLF or CR line endings
     blocks = FENCE.findall(action)
     if blocks:
         code = blocks[-1]

@@ -18,7 +18,7 @@ from langgames.errors import InvalidArgument
 from langgames.verifiers.python import RunStatus, default_sandbox, values_equal
 from langgames.verifiers.verdict import Status, Verdict
 
-__all__ = ["BugHunt", "BuggyCoder"]
+__all__ = ["GENERIC_INPUTS", "BugHunt", "BuggyCoder"]
 
 #: The input domain, stated to both roles and enforced on the tester's inputs in the host.
 MAX_LENGTH = 12
@@ -30,6 +30,10 @@ _N_HIDDEN = 16
 _N_SHOWN = 3
 _N_RANDOM_PROBES = 48  # random inputs in the reference tester's search pool (besides edge cases)
 _N_MUTANTS = 24  # mutants BuggyCoder tries (in one sandbox call) before its fallback bug
+#: Fresh random inputs a natural mutant is tried on; it is planted only if at most
+#: `_MAX_RANDOM_EXPOSED` of them expose it (a bug most inputs expose needs no reading to find).
+_N_RANDOM_CHECKS = 128
+_MAX_RANDOM_EXPOSED = 2
 _MAX_INPUT_LINE = 2_000
 _PENALTY = -0.1
 # Lengths 0..MAX_LENGTH: the empty and one-element lists rarer than the others.
@@ -89,6 +93,28 @@ def _edge_inputs(rng: np.random.Generator) -> list[list[int]]:
         list(range(MAX_LENGTH, 0, -1)),
         [(-1) ** i * i for i in range(MAX_LENGTH)],
     ]
+
+
+def _generic_inputs() -> list[list[int]]:
+    """Inputs any tester could send without reading the program (see `GENERIC_INPUTS`)."""
+    out: list[list[int]] = [[]]
+    out += [[v] for v in range(-MAX_ABS, MAX_ABS + 1)]
+    for v in (0, 1, -1, 2, -2, MAX_ABS, -MAX_ABS):
+        out += [[v] * n for n in (2, 3, 5, MAX_LENGTH)]
+    out += [[1, 2], [2, 1], [0, 1], [1, 0], [-1, 1], [1, -1], [1, 2, 3], [3, 2, 1]]
+    out += [list(range(n)) for n in range(2, MAX_LENGTH + 1)]
+    out += [list(range(n, 0, -1)) for n in range(2, MAX_LENGTH + 1)]
+    out += [list(range(-MAX_LENGTH // 2, MAX_LENGTH - MAX_LENGTH // 2))]
+    out += [[(-1) ** i * i for i in range(MAX_LENGTH)], [(-1) ** i for i in range(MAX_LENGTH)]]
+    out += [[MAX_ABS, -MAX_ABS] * (MAX_LENGTH // 2), [-MAX_ABS, MAX_ABS] * (MAX_LENGTH // 2)]
+    out += [list(range(-MAX_ABS, MAX_ABS + 1, 5))[:MAX_LENGTH]]
+    return list({tuple(xs): xs for xs in out}.values())
+
+
+#: Generic inputs, the same for every instance: empty, every one-element list, constant,
+#: counting and alternating lists, extremes. A planted bug (`BugHunt.planted_bug`) is never
+#: exposed by any of them, so a fixed reply of generic inputs does not solve the tester's task.
+GENERIC_INPUTS: tuple[tuple[int, ...], ...] = tuple(tuple(xs) for xs in _generic_inputs())
 
 
 def _run_spec(stages: list[Stage], xs: list[int]) -> Any:
@@ -226,10 +252,11 @@ def _mutate(tree: ast.Module, site: tuple[int, str, int]) -> ast.Module:
     return ast.fix_missing_locations(mutant)
 
 
-def _renamed(source: str, name: str) -> str:
+def _renamed(source: str, name: str, old: str | None = None) -> str:
+    """``source`` with its function ``old`` (default: every function) named ``name``."""
     tree = ast.parse(source)
     for node in tree.body:
-        if isinstance(node, ast.FunctionDef):
+        if isinstance(node, ast.FunctionDef) and old in (None, node.name):
             node.name = name
     return ast.unparse(tree)
 
@@ -253,7 +280,10 @@ class BugHunt(LanguageGame):
     ## Roles
     ``coder`` acts first, then ``tester``. Use ``opponents=`` to train one role against a fixed
     policy: `BuggyCoder` (the reference program with one planted bug, verified to be
-    observable) trains a tester; ``langgames.policies.reference`` as the tester trains a coder.
+    observable, and specific to the instance: no input of `GENERIC_INPUTS` exposes it, so a
+    constant reply of generic edge cases earns nothing) trains a tester;
+    ``langgames.policies.reference`` as the tester trains a coder. `BugHunt.fixed_opponents`
+    lists these set-ups; the exploit battery plays each of them besides self-play.
 
     ## Observation
     Coder: the specification, the domain, three examples, the rules and the answer format.
@@ -290,7 +320,8 @@ class BugHunt(LanguageGame):
     ``max_turns``: move limit (default 6).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. Later, without changing the game: `BuggyCoder` plants bugs that no
+      generic input exposes (a constant reply of eight edge cases used to earn 1.0 against it).
 
     >>> env = BugHunt(opponents={"coder": BuggyCoder()})
     >>> obs, info = env.reset(seed=0)
@@ -348,6 +379,18 @@ class BugHunt(LanguageGame):
         if role == "tester":
             return 1.0 if "coder" in self._opponents else 0.0
         return 1.0
+
+    @classmethod
+    def fixed_opponents(cls) -> dict[str, dict[str, Opponent]]:
+        """The documented fixed-opponent set-ups, by name (`langgames.testing.opponent_setups`
+        plays each in the exploit battery and the question-blind scan, besides self-play)."""
+        from langgames.policies import reference
+
+        return {
+            "BuggyCoder": {"coder": BuggyCoder()},
+            "BuggyCoder(subtle)": {"coder": BuggyCoder(subtle=True)},
+            "reference tester": {"tester": reference},
+        }
 
     # ------------------------------------------------------------------ instance
     def _setup(self) -> str:
@@ -553,12 +596,21 @@ class BugHunt(LanguageGame):
     def planted_bug(self, seed: int = 0, *, subtle: bool = False) -> str:
         """A coder's reply: the reference program with one bug planted (used by `BuggyCoder`).
 
-        Mutants of the reference (a constant off by one, a comparison or ``+``/``-`` flipped,
-        ``max``/``min`` swapped, a call given ``xs[1:]``) are tried in random order; the first
-        one that differs from the specification on the reference tester's search pool, judged by
-        running them in the sandbox, is returned (with ``subtle=True``: the one that differs on
-        the fewest inputs of the pool). If none does, the fallback wraps the reference and changes
-        its output on inputs of one length. An oracle: it reads the hidden instance.
+        The bug is specific to the instance: no input of `GENERIC_INPUTS` (empty, one-element,
+        constant, counting, alternating and extreme lists) nor any of the shown examples exposes
+        it, so a fixed reply of generic inputs, or the examples sent back, finds nothing; the
+        tester has to read the program. Candidates are mutants of the reference (a constant off
+        by one, a comparison or ``+``/``-`` flipped, ``max``/``min`` swapped, a call given
+        ``xs[1:]``) in random order, kept only if they differ from the specification on some
+        input of the reference tester's search pool, on no generic input, and on at most
+        `_MAX_RANDOM_EXPOSED` of `_N_RANDOM_CHECKS` fresh random inputs; and a special case that
+        changes the output only on inputs of one length holding one value at one position, both
+        taken from a random input of the search pool (with ``subtle=True``: two values at two
+        positions). All are judged by running them in the sandbox. The first kept mutant is
+        returned, else the special case (with ``subtle=True``: whichever the fewest inputs of the
+        pool expose). Nearly every natural mutant is exposed by some generic input, so in practice
+        the bug is the special case: a tester earns its reward by reading the program. An
+        oracle: it reads the hidden instance.
         """
         key = ("bug", seed, subtle)
         if key in self._cache:
@@ -575,38 +627,77 @@ class BugHunt(LanguageGame):
                 mutants.append(text)
             if len(mutants) == _N_MUTANTS:
                 break
-        mutants.append(self._fallback_bug(source, rng))
-        program = "\n\n".join(_renamed(m, f"mutant_{i}") for i, m in enumerate(mutants))
-        program += "\n\nMUTANTS = [" + ", ".join(f"mutant_{i}" for i in range(len(mutants)))
-        program += "]\n\ndef probe(i, xs):\n    return MUTANTS[i](xs)\n"
-        calls = [(i, xs) for i in range(len(mutants)) for xs in self._probes]
-        results = default_sandbox().call(program, "probe", calls, timeout=10.0)
-        n = len(self._probes)
-        differing = []  # (how many pool inputs expose it, mutant), in the random order
-        for i, mutant in enumerate(mutants):
-            rows = results[i * n : (i + 1) * n]
-            exposed = sum(
-                (r.ok and not values_equal(r.value, want)) or r.status is RunStatus.ERROR
-                for r, want in zip(rows, self._probe_outputs, strict=True)
+        mutants.append(self._fallback_bug(source, rng, positions=2 if subtle else 1))
+        shown = [list(args[0]) for args, _ in self._shown]
+        generic = [list(xs) for xs in GENERIC_INPUTS] + shown
+        fresh = [_random_input(rng) for _ in range(_N_RANDOM_CHECKS)]
+        checks = [*self._probes, *generic, *fresh]
+        wanted = [*self._probe_outputs, *(_run_spec(self._stages, xs) for xs in generic + fresh)]
+        n, g = len(self._probes), len(generic)
+        rows = self._run_mutants(mutants, checks)
+        kept = []  # (how many pool inputs expose it, mutant), in the random order
+        for i, (mutant, row) in enumerate(zip(mutants, rows, strict=True)):
+            exposed = [
+                (r.ok and not values_equal(r.value, want)) or r.status is not RunStatus.OK
+                for r, want in zip(row, wanted, strict=True)
+            ]
+            in_pool, in_generic, in_fresh = (
+                sum(exposed[:n]),
+                sum(exposed[n : n + g]),
+                sum(exposed[n + g :]),
             )
-            if exposed:
-                differing.append((exposed, mutant))
-        if not differing:  # cannot happen (the fallback always differs); stay loud if it does
-            raise RuntimeError("BugHunt: no planted bug changed an output on the search pool")
-        chosen = min(differing, key=lambda d: d[0])[1] if subtle else differing[0][1]
-        reply = f"Here is my solution.\n```python\n{_renamed(chosen, self._name)}\n```"
+            limit = len(fresh) if i == len(mutants) - 1 else _MAX_RANDOM_EXPOSED
+            if in_pool and not in_generic and in_fresh <= limit:
+                kept.append((in_pool, mutant))
+        if not kept:  # cannot happen (the special case always qualifies); stay loud if it does
+            raise RuntimeError("BugHunt: no instance-specific bug could be planted")
+        chosen = min(kept, key=lambda d: d[0])[1] if subtle else kept[0][1]
+        reply = f"Here is my solution.\n```python\n{chosen}\n```"
         self._cache[key] = reply
         return reply
 
-    def _fallback_bug(self, source: str, rng: np.random.Generator) -> str:
-        lengths = sorted({len(xs) for xs in self._probes if xs})
-        k = lengths[int(rng.integers(len(lengths)))]
+    def _run_mutants(self, mutants: list[str], checks: list[list[int]]) -> list[list[Any]]:
+        """Each mutant's results on ``checks``: one sandbox call for all of them, then one call
+        each for the mutants whose rows a limit cut short (a limit ends the shared process)."""
+        program = "\n\n".join(
+            _renamed(m, f"mutant_{i}", self._name).replace("spec_impl", f"spec_impl_{i}")
+            for i, m in enumerate(mutants)
+        )
+        program += "\n\nMUTANTS = [" + ", ".join(f"mutant_{i}" for i in range(len(mutants)))
+        program += "]\n\ndef probe(i, xs):\n    return MUTANTS[i](xs)\n"
+        calls = [(i, xs) for i in range(len(mutants)) for xs in checks]
+        results = default_sandbox().call(program, "probe", calls, timeout=20.0)
+        rows = [results[i * len(checks) : (i + 1) * len(checks)] for i in range(len(mutants))]
+        done = (RunStatus.OK, RunStatus.ERROR)
+        for i, mutant in enumerate(mutants):
+            if any(r.status not in done for r in rows[i]):
+                rows[i] = default_sandbox().call(
+                    mutant, self._name, [(xs,) for xs in checks], timeout=10.0
+                )
+        return rows
+
+    def _fallback_bug(self, source: str, rng: np.random.Generator, positions: int = 1) -> str:
+        """The reference with a special case: a different output on inputs of one length that hold
+        given values at ``positions`` given positions, all taken from a random non-generic input
+        of the search pool (so the reference tester's pool exposes it)."""
+        generic = [*GENERIC_INPUTS, *(tuple(args[0]) for args, _ in self._shown)]
+        pool = [xs for xs in self._probes if len(xs) >= 2 and tuple(xs) not in set(generic)]
+        if not pool:  # pragma: no cover - the pool holds dozens of random inputs
+            pool = [[_int(rng, -MAX_ABS, MAX_ABS) for _ in range(5)]]
+        for _ in range(100):
+            xs = pool[int(rng.integers(len(pool)))]
+            where = sorted(int(j) for j in rng.permutation(len(xs))[:positions])
+            pins = [(j, xs[j]) for j in where]
+            hit = [ys for ys in generic if len(ys) == len(xs) and all(ys[j] == v for j, v in pins)]
+            if not hit:
+                break
+        test = " and ".join([f"len(xs) == {len(xs)}", *(f"xs[{j}] == {v}" for j, v in pins)])
         change = "result + 1" if self._stages[-1].reduces else "result + [0]"
         return (
             f"{_renamed(source, 'spec_impl')}\n\n"
             f"def {self._name}(xs):\n"
             "    result = spec_impl(list(xs))\n"
-            f"    if len(xs) == {k}:\n"
+            f"    if {test}:\n"
             f"        return {change}\n"
             "    return result\n"
         )
@@ -622,8 +713,10 @@ class BuggyCoder:
     The bug is verified to change the output on some input of the domain (see
     `BugHunt.planted_bug`), so a tester always has something to find: use it as
     ``BugHunt(opponents={"coder": BuggyCoder()})`` to train a tester. An oracle policy (it reads
-    the hidden instance); deterministic for a given ``seed`` and episode. ``subtle=True`` plants
-    the bug that the fewest inputs of the game's search pool expose (a harder opponent).
+    the hidden instance); deterministic for a given ``seed`` and episode. The bug is specific to
+    the instance (see `BugHunt.planted_bug`): a fixed list of generic inputs finds it at a rate
+    near zero. ``subtle=True`` plants the bug that the fewest inputs of the game's search pool
+    expose, and a special case needs two values at two positions (a harder opponent).
 
     >>> env = BugHunt(opponents={"coder": BuggyCoder(seed=1)})
     >>> obs, info = env.reset(seed=4)

@@ -142,30 +142,27 @@ class BaseConvert(LanguageGame):
     def _candidates(self, role: str) -> list[str]:
         """Six numerals in the target base, shuffled: the right one and five near misses.
 
-        The near misses are the most common slips: off by one, off by one in the second digit
-        (``value +- base``), the digits reversed, the source numeral copied unchanged and the value
-        written in another base (each only when its digits are valid in the target base). Exactly
-        one candidate is right, at a random position, so choosing blindly wins 1/6 of the time. A
-        pure function of the instance (its generator is seeded by the instance seed).
+        The near misses are slips of one another (off by one, off by one in the second or third
+        digit: ``+-1``, ``+-base``, ``+-base^2``), and the right answer is a uniformly random
+        member of that cluster, never its centre: a shape of six values is grown by repeated
+        slips, anchored at one of its members chosen uniformly, and the value is put at that
+        anchor (counting modulo the level's range of values, so no shape is cut at its ends).
+        Since the value is uniform over the range, every member of a list is equally likely to
+        be the right one whatever the list looks like: a rule that reads the list but not the
+        question (the candidate with most neighbours, the median, the longest...) wins 1/6 of the
+        time, like a blind pick; `langgames.testing.check_question_blind` measures it. A pure
+        function of the instance (its generator is seeded by the instance seed).
         """
         value, target = self._value, self._target
-        right = to_base(value, target)
         rng = np.random.default_rng([self._instance_seed or 0, 0xBA5E])
-        slips = [value - 1, value + 1, value - target, value + target]
-        pool = [to_base(v, target) for v in slips if v >= 0]
-        pool.append(right[::-1].lstrip("0") or "0")
-        pool.append(to_base(value, self._source))
-        pool.extend(to_base(value, b) for b in (2, 8, 10, 16) if b != target)
-        pool = [
-            n
-            for n in dict.fromkeys(pool)
-            if all(_DIGITS.index(c) < target for c in n) and int(n, target) != value
-        ]
-        order = rng.permutation(len(pool))
-        misses = [pool[i] for i in order[:5]]
-        while len(misses) < 5:  # tiny values: fill with other numerals of the right length
-            extra = to_base(int(rng.integers(0, max(8, 2 * value))), target)
-            if extra != right and extra not in misses:
-                misses.append(extra)
-        options = [right, *misses]
-        return [options[i] for i in rng.permutation(len(options))]
+        size = _LEVELS[self.difficulty][2] - 1  # values are uniform on 1..size: a cycle
+        steps = [s for s in (1, target, target * target) if 2 * s < size]
+        shape = [0]
+        while len(shape) < 6:
+            step = steps[int(rng.integers(len(steps)))] * int(rng.choice([-1, 1]))
+            point = (shape[int(rng.integers(len(shape)))] + step) % size
+            if point not in shape:
+                shape.append(point)
+        anchor = shape[int(rng.integers(len(shape)))]
+        values = [1 + (value - 1 + point - anchor) % size for point in shape]
+        return [to_base(values[int(i)], target) for i in rng.permutation(len(values))]

@@ -11,7 +11,7 @@ import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line
-from langgames.verifiers.verdict import Verdict
+from langgames.verifiers.verdict import Status, Verdict
 
 __all__ = ["CodeBreaker", "score_guess"]
 
@@ -213,6 +213,8 @@ class CodeBreaker(LanguageGame):
     ## Reward
     0 for each guess that is not the code; when the code is found with the ``k``-th readable
     guess: 1.0 if ``k <= B``, else ``max(0, 1 - (k - B) / B)``. -0.1 for an unreadable reply.
+    Finding the code is always judged ``correct``; over the budget the verdict says so (its reason,
+    and ``details["over_budget"]``) and carries the reduced reward.
 
     ## Episode end
     Terminates when the code is guessed; truncates after ``max_turns`` moves (default 24).
@@ -223,7 +225,8 @@ class CodeBreaker(LanguageGame):
     ``max_turns``: move limit (default 24).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. Later, rewards unchanged: a code found over the budget is judged
+      ``correct`` with the reduced reward (it was ``incorrect``), and its reason says so.
 
     >>> env = CodeBreaker()
     >>> obs, info = env.reset(seed=3)
@@ -334,17 +337,23 @@ class CodeBreaker(LanguageGame):
         if guess == self._secret:
             budget = level.budget
             reward = 1.0 if k <= budget else max(0.0, 1.0 - (k - budget) / budget)
-            details = {"guess": shown, "guesses": k, "budget": budget}
-            verdict = (
-                Verdict.make_correct(
-                    f"{shown} is the code, found with guess {k} (budget {budget})", **details
-                )
-                if reward == 1.0
-                else Verdict.make_incorrect(
-                    f"{shown} is the code, but guess {k} is over the budget of {budget}",
-                    reward=reward,
-                    **details,
-                )
+            over = k > budget
+            details = {
+                "guess": shown,
+                "guesses": k,
+                "budget": budget,
+                "found": True,
+                "over_budget": over,
+            }
+            # Found is found: the status says the code is right, the reward how late it came.
+            verdict = Verdict(
+                Status.CORRECT,
+                reward,
+                f"found the code {shown} with guess {k}, over the budget of {budget} guesses "
+                f"(score {reward:.3g})"
+                if over
+                else f"{shown} is the code, found with guess {k} (budget {budget})",
+                details,
             )
             return Move(verdict, {role: reward}, next_role=None, feedback=verdict.reason + ".")
         exact, misplaced = score_guess(self._secret, guess)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from langgames.core import GameInfo, LanguageGame, Move
 from langgames.envs._exact_answer import final_answer, parse_rational, show_rational, strip_label
 from langgames.errors import InvalidArgument, did_you_mean
@@ -224,8 +226,13 @@ class Counterexample(LanguageGame):
                 # A random guesser's options: values drawn uniformly from the domain, so that
                 # the random baseline plays at the claim's designed guessing rate.
                 size = claim.hi - claim.lo + 1
+                # Listed in random order (sorted, the positions would say where in the domain
+                # each value lies); shuffled by their own generator, so instances are unchanged.
                 picks = rng.choice(size, size=min(_N_CANDIDATES, size), replace=False)
-                self._options = [f"{claim.var} = {claim.lo + int(i)}" for i in sorted(picks)]
+                order = np.random.default_rng([self._instance_seed or 0, 0xC0DE]).permutation(
+                    len(picks)
+                )
+                self._options = [f"{claim.var} = {claim.lo + int(picks[i])}" for i in order]
                 return "player"
         raise RuntimeError(f"Counterexample: no {name} instance after {_MAX_TRIES} draws (a bug)")
 

@@ -29,6 +29,11 @@ Reliability:
   default difficulty. What is compared is the *positive* reward earned per episode, by learner role,
   paired by seed with `RandomText` (`earned`), and a probe fails if it `beats` random text: its
   mean paired difference exceeds ``TOLERANCE + 2 * standard error``.
+* ``exploits_vs_fixed_opponents``: the same battery, by set-up, against every fixed opponent the
+  game documents (`langgames.testing.opponent_setups`, e.g. BugHunt's ``BuggyCoder``).
+* ``question_blind``: `langgames.testing.check_question_blind` over the candidate lists the game
+  offers (by set-up and level): the best of hundreds of rules that never read the question
+  against chance, with its exact binomial bound; a rule beyond it flags the game.
 * ``determinism``: digests of reference and random episodes (`langgames.testing.episode_digests`)
   equal in this process and two subprocesses with ``PYTHONHASHSEED`` 0 and 4242 (skipped for a game
   declaring ``deterministic=False`` or one that is not registered).
@@ -37,7 +42,8 @@ Reliability:
 
 The grade (written into every card as ``grade_rule``)::
 
-    F  flagged: reference_pass_rate < 1, or an exploit beats random text, or episodes differ
+    F  flagged: reference_pass_rate < 1, or an exploit beats random text (in self-play or
+       against a fixed opponent), or a question-blind rule beats chance, or episodes differ
        between processes for a game declared deterministic, or seed_overlap > 0, or any
        verifier_error verdict.  Flagged games are left out of default benchmark suites.
     A  not flagged, and at every difficulty level unique_instance_rate >= 0.9 and
@@ -92,12 +98,16 @@ CARD_SCHEMA = 1
 TOLERANCE = 0.02
 #: How summary grades are assigned (also stored in every card).
 GRADE_RULE = (
-    "F if flagged (reference_pass_rate < 1, an exploit beats random text, nondeterministic across "
-    "processes while declared deterministic, seed_overlap > 0, or any verifier_error); "
+    "F if flagged (reference_pass_rate < 1, an exploit beats random text in self-play or against "
+    "a fixed opponent, a question-blind rule picks the right candidate beyond chance, "
+    "nondeterministic across processes while declared deterministic, seed_overlap > 0, or any "
+    "verifier_error); "
     "A if at every level unique_instance_rate >= 0.9 and answer_top_share <= 0.5 and latency "
     "p95 <= 250 ms; B if at every level unique_instance_rate >= 0.5 and answer_top_share <= 0.9; "
     "C otherwise"
 )
+#: Fewest seeds per set-up and level for the question-blind scan of candidate lists.
+QB_SEEDS = 200
 _HASHSEEDS = ("0", "4242")
 _DETERMINISM_SEEDS = 3
 
@@ -363,6 +373,40 @@ def _exploits(game: LanguageGame, seeds: Sequence[int], tally: _Tally) -> dict[s
     }
 
 
+def _opponent_exploits(
+    game: LanguageGame, kwargs: Mapping[str, Any], seeds: Sequence[int], tally: _Tally, run: bool
+) -> dict[str, Any]:
+    """The exploit battery against each fixed opponent the game documents (not self-play)."""
+    from langgames.testing import opponent_setups
+
+    out: dict[str, Any] = {}
+    if not run:  # played with the Python tool: the set-ups are the bare game's
+        return out
+    for setup, opponents in opponent_setups(game).items():
+        if opponents:
+            rival = type(game)(**{**kwargs, "opponents": opponents})
+            out[setup] = _exploits(rival, seeds, tally)
+            rival.close()
+    return out
+
+
+def _question_blind(
+    game: LanguageGame, kwargs: Mapping[str, Any], episodes: int, run: bool
+) -> dict[str, Any]:
+    """`langgames.testing.check_question_blind` on the first ``max(episodes, QB_SEEDS)``
+    evaluation seeds, in every set-up and at every level (``{}`` if no candidates are listed)."""
+    from langgames.testing import check_question_blind
+
+    if not run:
+        return {}
+    seeds = range(EVAL_SEEDS.start, EVAL_SEEDS.start + max(episodes, QB_SEEDS))
+    fresh = type(game)(**dict(kwargs))
+    try:
+        return check_question_blind(fresh, seeds=seeds)
+    finally:
+        fresh.close()
+
+
 def _determinism(game_id: str | None, kwargs: Mapping[str, Any], declared: bool) -> dict[str, Any]:
     if not declared:
         return {"checked": False, "ok": None, "detail": "skipped: declared deterministic=False"}
@@ -469,6 +513,8 @@ def audit_game(
     started = time.perf_counter()
     coverage, ref_failures = _coverage(env, seeds, tally)
     exploits = _exploits(env, seeds, tally)
+    opponent_exploits = _opponent_exploits(env, make_kwargs, seeds, tally, tool_opts is None)
+    question_blind = _question_blind(env, make_kwargs, episodes, tool_opts is None)
     determinism = (
         _determinism(game_id, make_kwargs, info.deterministic)
         if cross_process
@@ -482,6 +528,8 @@ def audit_game(
         "reference_failures": ref_failures[:5],
         "optimal_roles": list(env.optimal_roles),
         "exploits": exploits,
+        "exploits_vs_fixed_opponents": opponent_exploits,
+        "question_blind": question_blind,
         "determinism": determinism,
         "latency_ms": {
             "p50": round(_percentile(lat, 50), 3),
@@ -496,6 +544,11 @@ def audit_game(
     if pass_rate < 1.0:
         flags.append(f"reference pass rate {pass_rate:.3f} < 1.0")
     flags += [f"exploit: {b}" for b in exploits["beaten"]]
+    for setup, result in opponent_exploits.items():
+        flags += [f"exploit against {setup}: {b}" for b in result["beaten"]]
+    for setup, scan in question_blind.items():
+        if scan.get("passed") is False:
+            flags.append(f"candidate list gives the answer away ({setup}): {scan['detail']}")
     if determinism["ok"] is False:
         flags.append(f"nondeterministic while declared deterministic: {determinism['detail']}")
     if coverage["seed_overlap"]:

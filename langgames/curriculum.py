@@ -25,7 +25,7 @@ from typing import Any, SupportsFloat
 
 import gymnasium as gym
 
-from langgames.core import LanguageGame, ResetNeeded
+from langgames.core import EVAL_SEEDS, TRAIN_SEEDS, LanguageGame, ResetNeeded
 from langgames.errors import InvalidArgument
 from langgames.spaces import text_space
 
@@ -43,6 +43,16 @@ class CurriculumEnv(gym.Env[str, str]):
         critic: keyword arguments for `MetaCritic` (``epsilon``, ``fast``, ``cards``...).
         game_kwargs: keyword arguments for making each game, by id.
         monitor_coverage: track each game's action diversity and report collapse to the critic.
+        instance_seeds: the range every game's instance seed is drawn from: `TRAIN_SEEDS`
+            (default), or `EVAL_SEEDS` to evaluate through the curriculum, or any sub-range of
+            either. Training through the curriculum never sees an evaluation instance unless the
+            caller asks for one.
+
+    **Seeds.** Every ``reset`` draws the game's instance seed from the curriculum's own generator
+    (``self.np_random``, reseeded by ``reset(seed=...)`` with the critic's), inside
+    ``instance_seeds``; ``info["seed"]`` holds it. So ``reset(seed=s)`` followed by any number of
+    ``reset()`` calls replays the same games and instances (as long as the same episodes are
+    played in between, since the critic learns from them).
     """
 
     metadata = {"render_modes": ["ansi"]}
@@ -56,9 +66,26 @@ class CurriculumEnv(gym.Env[str, str]):
         game_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
         monitor_coverage: bool = False,
         render_mode: str | None = None,
+        instance_seeds: range = TRAIN_SEEDS,
     ) -> None:
         from langgames.metacritic import MetaCritic
         from langgames.registry import get_spec
+
+        if not isinstance(instance_seeds, range) or len(instance_seeds) == 0:
+            raise InvalidArgument(
+                "instance_seeds must be a non-empty range, e.g. langgames.TRAIN_SEEDS (the "
+                f"default) or langgames.EVAL_SEEDS (got {instance_seeds!r})"
+            )
+        if instance_seeds.step != 1 or not (
+            _within(instance_seeds, TRAIN_SEEDS) or _within(instance_seeds, EVAL_SEEDS)
+        ):
+            raise InvalidArgument(
+                "instance_seeds must be a contiguous range inside TRAIN_SEEDS "
+                f"[{TRAIN_SEEDS.start}, {TRAIN_SEEDS.stop}) or inside EVAL_SEEDS "
+                f"[{EVAL_SEEDS.start}, {EVAL_SEEDS.stop}), never across both "
+                f"(got {instance_seeds!r})"
+            )
+        self.instance_seeds = instance_seeds
 
         if isinstance(games, str) or not games:
             raise InvalidArgument(
@@ -88,7 +115,8 @@ class CurriculumEnv(gym.Env[str, str]):
     def reset(
         self, *, seed: int | None = None, options: dict[str, Any] | None = None
     ) -> tuple[str, dict[str, Any]]:
-        """Choose a game with the critic and reset it (``seed`` seeds the critic and the game)."""
+        """Choose a game with the critic and reset it (``seed`` seeds the critic and the game's
+        instance seed, drawn inside ``instance_seeds``)."""
         import numpy as np
 
         from langgames.registry import make_game
@@ -99,7 +127,10 @@ class CurriculumEnv(gym.Env[str, str]):
         self.game_id = gid = self.critic.sample()
         if gid not in self._games:
             self._games[gid] = make_game(gid, **self._game_kwargs.get(gid, {}))
-        game_seed = None if seed is None else int(self.np_random.integers(0, 2**31))
+        # Always from our own generator, inside instance_seeds: reproducible after a seeded reset
+        # and never an evaluation instance unless asked for.
+        seeds = self.instance_seeds
+        game_seed = int(self.np_random.integers(seeds.start, seeds.stop))
         obs, info = self._games[gid].reset(seed=game_seed, options=options)
         self._return, self._done = 0.0, False
         return obs, {**info, "game": gid}
@@ -126,6 +157,14 @@ class CurriculumEnv(gym.Env[str, str]):
             info["curriculum"] = {"score": score, "weights": self.critic.weights()}
         return obs, reward, terminated, truncated, info
 
+    def candidate_actions(self) -> list[str] | None:
+        """The current game's legal moves (so `CandidateActions` can wrap the curriculum)."""
+        return self.game.candidate_actions()
+
+    def answer_instruction(self, role: str | None = None) -> str:
+        """The current game's answer-format line (what `CandidateActions` strips off)."""
+        return self.game.answer_instruction(role)
+
     def render(self) -> str | None:
         return None if self.game_id is None else self.game.render()
 
@@ -133,6 +172,10 @@ class CurriculumEnv(gym.Env[str, str]):
         for game in self._games.values():
             game.close()
         self._games.clear()
+
+
+def _within(inner: range, outer: range) -> bool:
+    return outer.start <= inner.start and inner.stop <= outer.stop
 
 
 if CURRICULUM_ID not in gym.registry:

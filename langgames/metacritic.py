@@ -64,7 +64,9 @@ class MetaCritic:
     """Samples games in proportion to noise-aware learning progress (see the module docstring).
 
     Args:
-        game_ids: the games to choose from (registered ids, or any names ``cards`` covers).
+        game_ids: the games to choose from: registered ids, in full or short form
+            (``"NumberHunt-v0"`` becomes ``"langgames/NumberHunt-v0"``), or names ``cards``
+            covers. Any other name raises `UnknownGame` with the registry's "did you mean".
         seed: seed of the critic's own generator.
         cards: measured cards by id; default: the registry's stored card of each id (``None`` for
             an unregistered name, which is then kept as "not audited").
@@ -90,7 +92,12 @@ class MetaCritic:
         warmup: int = 3,
         collapse_penalty: float = 0.2,
     ) -> None:
-        ids = list(dict.fromkeys(game_ids))
+        if isinstance(game_ids, str):
+            raise InvalidArgument(
+                f"MetaCritic expects a list of game ids, e.g. ['NumberHunt-v0', 'Countdown-v0'] "
+                f"(got the string {game_ids!r})"
+            )
+        ids = list(dict.fromkeys(_normalise(g, cards) for g in game_ids))
         if not ids:
             raise InvalidArgument("MetaCritic needs at least one game id (got none)")
         if not 0 < slow < fast <= 1:
@@ -193,6 +200,17 @@ class MetaCritic:
             f"MetaCritic does not choose among {game_id!r}.{did_you_mean(game_id, self.game_ids)}"
             f" Its games: {', '.join(self.game_ids)}."
         )
+
+
+def _normalise(game_id: Any, cards: Mapping[str, Any] | None) -> str:
+    """The registered id of ``game_id`` (short forms made full); a name ``cards`` covers as is."""
+    from langgames.registry import get_spec
+
+    if not isinstance(game_id, str):
+        raise InvalidArgument(f"a game id must be a str such as 'NumberHunt-v0' (got {game_id!r})")
+    if cards is not None and game_id in cards:
+        return game_id
+    return get_spec(game_id).id  # UnknownGame, with "did you mean", for anything else
 
 
 def _registry_card(game_id: str) -> Mapping[str, Any] | None:

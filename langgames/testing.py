@@ -28,17 +28,21 @@ The checks (each reported by name in `CheckReport`):
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import itertools
 import json
 import math
 import os
 import pickle
 import random
+import re
 import subprocess
 import sys
 import tempfile
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,21 +51,32 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from langgames.core import LanguageGame
+from langgames.core import EVAL_SEEDS, LanguageGame
 from langgames.errors import ConformanceError, InvalidArgument
 from langgames.policies import Policy, RandomText, Scripted, reference
 from langgames.verifiers.verdict import FAILURE_STATUSES, TIMING_KEYS, Status
 
 __all__ = [
+    "EPISODE_RULES",
+    "GENERIC_REPLIES",
     "HOSTILE_ACTIONS",
     "HOSTILE_PROGRAMS",
+    "BestGenericConstant",
+    "CandidateList",
     "CheckReport",
     "CheckResult",
     "Episode",
+    "best_generic_reply",
+    "candidate_lists",
     "check_game",
+    "check_question_blind",
+    "episode_rule_returns",
     "golden_transcript",
     "hostile_programs",
+    "opponent_setups",
     "play_episode",
+    "question_blind_features",
+    "scan_question_blind",
 ]
 
 _MARKER = "{marker}"  # replaced by a path in a fresh temporary directory
@@ -609,3 +624,501 @@ def golden_transcript(game_id: str, *, seeds: Iterable[int] = (0, 1)) -> str:
 
 def golden_path(game_id: str, root: str | os.PathLike[str]) -> Path:
     return Path(root) / (game_id.split("/", 1)[1] + ".txt")
+
+
+# ---------------------------------------------------------------------------------------------
+# Question-blind candidate scan: can the *list* of candidate answers give the right one away?
+
+_PAYLOAD_INTS = re.compile(r"-?\d+")
+_NUMERAL = re.compile(r"[0-9a-z]{1,60}")
+_DIGITS36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+#: Distances whose neighbour counts are scanned (besides every base 2..36 of a numeral list).
+_NEIGHBOUR_STEPS = (1, 2, 3, 4, 5, 8, 10, 16, 32, 64, 100, 256)
+
+
+@dataclass(frozen=True)
+class CandidateList:
+    """One decision point: the candidates offered and which of them would be judged correct."""
+
+    candidates: tuple[str, ...]
+    correct: tuple[bool, ...]
+
+    @property
+    def chance(self) -> float:
+        return sum(self.correct) / len(self.correct) if self.correct else 0.0
+
+
+def _payload(text: str) -> str:
+    """What a candidate answers, without its ``guess:``/``inputs:``-style label."""
+    text = text.strip().lower()
+    head, sep, tail = text.partition(":")
+    if sep and head.replace(" ", "").isalpha() and len(head) <= 12:
+        text = tail.strip()
+    return text
+
+
+def _levenshtein(a: str, b: str) -> int:
+    if len(a) < len(b):
+        a, b = b, a
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def _count_at(values: list[float], steps: Iterable[float]) -> list[float]:
+    wanted = set(steps)
+    return [
+        float(sum(1 for j, w in enumerate(values) if j != i and abs(v - w) in wanted))
+        for i, v in enumerate(values)
+    ]
+
+
+def question_blind_features(candidates: list[str]) -> dict[str, list[float]]:
+    """Scores per candidate that a rule blind to the question could rank a list by.
+
+    Every feature ``f`` gives two rules, "pick the candidate with the largest ``f``" and "...the
+    smallest". Features: position in the list; string length, distinct characters, digit sum,
+    the count of the list's most common character, lexicographic order; edit distance to the
+    others and shared first/last characters and lengths; and, reading each candidate as numbers
+    (its decimal integers, or the whole of it as a numeral in every base 2-36 its digits allow):
+    value, parity, distance to the list's median and mean, and how many other candidates lie at
+    +-k for k in `_NEIGHBOUR_STEPS`, at +-1 or +-base, and at +-base^2.
+    """
+    n = len(candidates)
+    texts = [_payload(c) for c in candidates]
+    feats: dict[str, list[float]] = {}
+    for p in range(n):
+        feats[f"position_{p}"] = [float(i == p) for i in range(n)]
+    feats["length"] = [float(len(t)) for t in texts]
+    feats["distinct_chars"] = [float(len(set(t))) for t in texts]
+    feats["lexicographic"] = [float(sorted(texts).index(t)) for t in texts]
+    chars = Counter("".join(texts))
+    if chars:
+        top = chars.most_common(1)[0][0]
+        feats["most_common_char_count"] = [float(t.count(top)) for t in texts]
+    feats["digit_sum"] = [float(sum(int(c) for c in t if c.isdigit())) for t in texts]
+    feats["edit_distance_to_others"] = [
+        float(sum(_levenshtein(t, u) for u in texts)) for t in texts
+    ]
+    feats["same_length_as_others"] = [float(sum(len(u) == len(t) for u in texts)) for t in texts]
+    feats["same_first_char"] = [float(sum(u[:1] == t[:1] for u in texts)) for t in texts]
+    feats["same_last_char"] = [float(sum(u[-1:] == t[-1:] for u in texts)) for t in texts]
+
+    def numeric(
+        name: str, values: list[float], bases: Iterable[int] = (), full: bool = True
+    ) -> None:
+        if len(set(values)) < 2:
+            return
+        if not full:  # another base of the same numerals: its value order and neighbours only
+            feats[f"{name}_value"] = values
+            for b in bases:
+                feats[f"{name}_neighbours_pm1_or_pm{b}"] = _count_at(values, (1, b))
+                feats[f"{name}_neighbours_pm{b}"] = _count_at(values, (b,))
+            feats[f"{name}_neighbours_pm1"] = _count_at(values, (1,))
+            return
+        med, mean = float(np.median(values)), float(np.mean(values))
+        feats[f"{name}_value"] = values
+        feats[f"{name}_parity"] = [float(int(v) % 2) for v in values]
+        feats[f"{name}_to_median"] = [abs(v - med) for v in values]
+        feats[f"{name}_to_mean"] = [abs(v - mean) for v in values]
+        for k in _NEIGHBOUR_STEPS:
+            feats[f"{name}_neighbours_pm{k}"] = _count_at(values, (k,))
+        feats[f"{name}_neighbours_small"] = _count_at(values, range(1, 11))
+        for b in bases:
+            feats[f"{name}_neighbours_pm1_or_pm{b}"] = _count_at(values, (1, b))
+            feats[f"{name}_neighbours_pm{b}sq"] = _count_at(values, (b * b,))
+
+    ints = [[int(x) for x in _PAYLOAD_INTS.findall(t)[:64]] for t in texts]
+    if all(ints):
+        numeric("first_int", [float(v[0]) for v in ints], range(2, 37))
+        if any(len(v) > 1 for v in ints):
+            numeric("count", [float(len(v)) for v in ints])
+            numeric("sum", [float(sum(v)) for v in ints])
+            numeric("max", [float(max(v)) for v in ints])
+            numeric("min", [float(min(v)) for v in ints])
+            numeric("abs_max", [float(max(map(abs, v))) for v in ints])
+            numeric("distinct", [float(len(set(v))) for v in ints])
+            feats["negatives"] = [float(sum(x < 0 for x in v)) for v in ints]
+            feats["zeros"] = [float(v.count(0)) for v in ints]
+            feats["ascending_pairs"] = [
+                float(sum(a < b for a, b in itertools.pairwise(v))) for v in ints
+            ]
+    if all(_NUMERAL.fullmatch(t) for t in texts):
+        low = max(_DIGITS36.index(c) for t in texts for c in t) + 1
+        for b in range(max(2, low), 37):
+            values = [float(int(t, b)) for t in texts]
+            numeric(f"base{b}", values, (b,), full=b == max(2, low))
+    return feats
+
+
+def _rule_success(lists: list[CandidateList], scores: list[list[float]]) -> float:
+    """Expected successes of "pick the top score" (ties broken uniformly) over ``lists``."""
+    total = 0.0
+    for cl, s in zip(lists, scores, strict=True):
+        best = max(s)
+        tied = [c for c, v in zip(cl.correct, s, strict=True) if v == best]
+        total += sum(tied) / len(tied)
+    return total
+
+
+def _poisson_binomial_bound(chances: list[float], level: float) -> float:
+    """The smallest count ``k`` with ``P(X >= k) <= level`` for ``X`` the number of successes of
+    independent picks that each win with probability ``chances[i]`` (exact, by convolution)."""
+    dist = np.zeros(len(chances) + 1)
+    dist[0] = 1.0
+    for i, p in enumerate(chances):
+        dist[1 : i + 2] = dist[1 : i + 2] * (1 - p) + dist[: i + 1] * p
+        dist[0] *= 1 - p
+    tail = np.cumsum(dist[::-1])[::-1]  # tail[k] = P(X >= k)
+    above = np.nonzero(tail <= level)[0]
+    return float(above[0]) if above.size else float(len(chances) + 1)
+
+
+def _fit_conditional_logit(
+    x: list[np.ndarray], y: list[np.ndarray], steps: int = 300, lr: float = 0.5
+) -> np.ndarray:
+    """Weights of a softmax-over-the-list model (a rule that combines features), by gradient
+    ascent on the mean log-likelihood of the right candidates, with a small L2 penalty."""
+    w = np.zeros(x[0].shape[1])
+    for _ in range(steps):
+        grad = -1e-3 * w
+        for xi, yi in zip(x, y, strict=True):
+            z = xi @ w
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            target = yi / yi.sum()
+            grad += xi.T @ (target - p) / len(x)
+        w += lr * grad
+    return w
+
+
+def scan_question_blind(lists: list[CandidateList], *, alpha: float = 0.01) -> dict[str, Any]:
+    """Scan question-blind rules over candidate lists; compare the best with chance.
+
+    Chance is the expected success of a uniform pick, summed over lists (``sum p_i`` where
+    ``p_i`` is the share of right candidates in list ``i``). Under the null hypothesis (the list
+    says nothing about which candidate is right) any rule's number of wins is Poisson-binomial
+    with those ``p_i``; a rule fails when its wins reach the exact upper ``alpha / R`` quantile
+    of that count (Bonferroni over the ``R`` rules tried), so a fair game fails with probability
+    at most ``alpha``. Two held-out
+    rules are checked on the second half of the lists after being chosen on the first half: the
+    best single rule, and a conditional-logit model over every feature (within-list ranks).
+    """
+    lists = [cl for cl in lists if len(cl.candidates) >= 2]
+    winnable = [cl for cl in lists if any(cl.correct)]
+    out: dict[str, Any] = {"lists": len(lists), "winnable_lists": len(winnable)}
+    if not winnable:
+        out.update(passed=None, detail="no candidate was ever right: nothing to give away")
+        return out
+    per_list = [question_blind_features(list(cl.candidates)) for cl in lists]
+    names = sorted({name for f in per_list for name in f})
+    rules: dict[str, list[list[float]]] = {}
+    for name in names:
+        up = [
+            f.get(name, [0.0] * len(cl.candidates)) for f, cl in zip(per_list, lists, strict=True)
+        ]
+        rules[f"max {name}"] = up
+        rules[f"min {name}"] = [[-v for v in s] for s in up]
+    chance = sum(cl.chance for cl in lists)
+    level = alpha / (len(rules) + 2)  # Bonferroni: every scanned rule, and the two held out
+    bound = _poisson_binomial_bound([cl.chance for cl in lists], level)
+    success = {name: _rule_success(lists, s) for name, s in rules.items()}
+    best = max(success, key=lambda k: success[k])
+    n = len(lists)
+    out.update(
+        rules=len(rules),
+        chance=round(chance / n, 4),
+        best_rule=best,
+        best=round(success[best] / n, 4),
+        upper_bound=round(bound / n, 4),
+    )
+    # Held out: choose on the first half, measure on the second.
+    half = n // 2
+    train, test = lists[:half], lists[half:]
+    t_chance = sum(cl.chance for cl in test)
+    t_bound = _poisson_binomial_bound([cl.chance for cl in test], level)
+    chosen = max(rules, key=lambda k: _rule_success(train, rules[k][:half]))
+    held_rule = _rule_success(test, rules[chosen][half:])
+
+    def ranks(f: dict[str, list[float]], size: int) -> np.ndarray:
+        cols = []
+        for name in names:
+            v = np.array(f.get(name, [0.0] * size))
+            r = v.argsort().argsort().astype(float)
+            cols.append((r - r.mean()) / max(size - 1, 1))
+        return np.stack(cols, axis=1)
+
+    xs = [ranks(f, len(cl.candidates)) for f, cl in zip(per_list, lists, strict=True)]
+    ys = [np.array(cl.correct, dtype=float) for cl in lists]
+    fit = [(x, y) for x, y in zip(xs[:half], ys[:half], strict=True) if y.sum() > 0]
+    held_logit = 0.0
+    if fit:
+        w = _fit_conditional_logit([x for x, _ in fit], [y for _, y in fit])
+        held_logit = _rule_success(test, [list(x @ w) for x in xs[half:]])
+    m = max(len(test), 1)
+    out.update(
+        heldout_chance=round(t_chance / m, 4),
+        heldout_best_rule=chosen,
+        heldout_best=round(held_rule / m, 4),
+        heldout_logit=round(held_logit / m, 4),
+        heldout_upper_bound=round(t_bound / m, 4),
+    )
+    beaten = [
+        what
+        for what, got, limit in (
+            (f"rule {best!r}", success[best], bound),
+            (f"held-out rule {chosen!r}", held_rule, t_bound),
+            ("held-out conditional logit", held_logit, t_bound),
+        )
+        if got >= limit
+    ]
+    out["passed"] = not beaten
+    out["detail"] = (
+        f"best question-blind rule {best!r} wins {success[best] / n:.3f} vs chance "
+        f"{chance / n:.3f} (bound {bound / n:.3f}); held-out: rule {held_rule / m:.3f}, logit "
+        f"{held_logit / m:.3f} vs chance {t_chance / m:.3f} (bound {t_bound / m:.3f})"
+        + ("; beaten by " + ", ".join(beaten) if beaten else "")
+    )
+    return out
+
+
+def _judge_candidate(env: LanguageGame, candidate: str) -> bool:
+    """Would ``candidate`` be judged correct now? Played on a copy, so ``env`` is untouched."""
+    shared = (env.observation_space, env.action_space)  # large and immutable: never copied
+    trial = copy.deepcopy(env, {id(x): x for x in shared})
+    _, _, _, _, info = trial.step(candidate)
+    return bool(info["verdict"] and info["verdict"]["status"] == Status.CORRECT)
+
+
+def candidate_lists(
+    make: Callable[[], LanguageGame],
+    seeds: Iterable[int],
+    *,
+    per_episode: int = 3,
+    difficulty: int | None = None,
+) -> list[CandidateList]:
+    """The candidate lists a game offers, with which candidates are right, over ``seeds``.
+
+    Each episode is played by picking uniformly random candidates (seeded by the episode seed;
+    the reference for a role that lists none), and up to ``per_episode`` decision points are
+    recorded: the first, then later ones (where a multi-turn game's list reflects its state).
+    """
+    env = make()
+    out: list[CandidateList] = []
+    options = None if difficulty is None else {"difficulty": difficulty}
+    for seed in seeds:
+        rng = np.random.default_rng([seed, 0xC4])
+        env.reset(seed=seed, options=options)
+        taken = 0
+        for _ in range(env.max_turns):
+            offered = env.candidate_actions()
+            if offered:
+                offered = [str(c) for c in offered]
+                if taken < per_episode:
+                    marks = tuple(_judge_candidate(env, c) for c in offered)
+                    out.append(CandidateList(tuple(offered), marks))
+                    taken += 1
+                action = offered[int(rng.integers(len(offered)))]
+            else:
+                action = env.reference_action()
+            if taken >= per_episode:
+                break
+            _, _, terminated, truncated, _ = env.step(action)
+            if terminated or truncated:
+                break
+    env.close()
+    return out
+
+
+def opponent_setups(game: LanguageGame | type[LanguageGame]) -> dict[str, dict[str, Any]]:
+    """Every fixed-opponent set-up a game documents, by name, plus ``"self-play"`` (none).
+
+    A game lists its own in a ``fixed_opponents()`` class method returning ``{name:
+    {role: policy}}`` (e.g. BugHunt's ``BuggyCoder`` as the coder); the exploit battery and the
+    question-blind scan play every one of them as well as self-play.
+    """
+    cls = game if isinstance(game, type) else type(game)
+    setups: dict[str, dict[str, Any]] = {"self-play": {}}
+    declared = getattr(cls, "fixed_opponents", None)
+    if callable(declared):
+        setups.update({str(k): dict(v) for k, v in declared().items()})
+    return setups
+
+
+def check_question_blind(
+    env_or_id: str | gym.Env,
+    *,
+    seeds: Iterable[int] = range(EVAL_SEEDS.start, EVAL_SEEDS.start + 200),
+    per_episode: int = 3,
+    alpha: float = 0.01,
+) -> dict[str, dict[str, Any]]:
+    """`scan_question_blind` over every set-up of a game (`opponent_setups`) that lists candidates.
+
+    Every difficulty level is scanned on its own. Returns ``{"<setup>, difficulty <d>": scan}``;
+    a game that lists no candidates gets ``{}``. A scan's ``passed`` is
+    ``False`` when some question-blind rule beats chance beyond its bound. A game whose lists
+    legitimately encode its state (see its docstring) can still pass: this checks one decision at
+    a time, where a state-consistent list leaves every consistent answer equally likely.
+    """
+    make, _, kwargs = _factory(env_or_id)
+    probe = make()
+    if probe.game_info.max_turns < 1:  # pragma: no cover - GameInfo forbids it
+        return {}
+    seeds = list(seeds)
+    results: dict[str, dict[str, Any]] = {}
+    cls = type(probe)
+    for name, opponents in opponent_setups(probe).items():
+        make_setup = (lambda o=opponents: cls(**{**kwargs, "opponents": o})) if opponents else make
+        for level in probe.game_info.difficulty_levels:
+            lists = candidate_lists(make_setup, seeds, per_episode=per_episode, difficulty=level)
+            if lists:
+                results[f"{name}, difficulty {level}"] = scan_question_blind(lists, alpha=alpha)
+    probe.close()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# The best generic constant: a fixed reply chosen, by trying a pool of them, to farm a game.
+
+_EDGE_EIGHT = [[], [0], [1], [-1], [30], [-30], [30] * 12, [-30] * 12]
+
+#: Replies that answer nothing in particular: numbers, words, labelled guesses, eight generic
+#: edge-case inputs, boxed answers, a code stub. `best_generic_reply` picks the one a game pays
+#: most for; the exploit battery then plays it as a constant.
+GENERIC_REPLIES: tuple[str, ...] = (
+    "0",
+    "1",
+    "-1",
+    "2",
+    "7",
+    "10",
+    "42",
+    "100",
+    "yes",
+    "no",
+    "true",
+    "false",
+    "none",
+    "n = 1",
+    "x = 1/2",
+    "\\boxed{0}",
+    "\\boxed{1}",
+    "guess: 50",
+    "guess: 0",
+    "guess: A A A A",
+    f"inputs: {_EDGE_EIGHT!r}",
+    "inputs: [[]]",
+    "inputs: [[0], [1, 2, 3], [3, 2, 1], [5, 5, 5], [-5, 0, 5], [1, -1, 1, -1], [7], [-7]]",
+    "inputs: [[" + ", ".join(str(v) for v in range(-30, 31, 5)[:12]) + "]]",
+    "```python\ndef solve(*args):\n    return 0\n```",
+    "```python\ndef f(xs):\n    return xs\n```",
+)
+
+
+def _first_step_earnings(env: LanguageGame, reply: str) -> float:
+    """Positive reward the caller's roles earn when ``reply`` is played now (on a copy)."""
+    shared = (env.observation_space, env.action_space)
+    trial = copy.deepcopy(env, {id(x): x for x in shared})
+    _, _, _, _, info = trial.step(reply)
+    return sum(v for r, v in info["rewards"].items() if r in env.learner_roles and v > 0)
+
+
+def best_generic_reply(
+    game: LanguageGame, *, seeds: Iterable[int] = range(12), pool: Iterable[str] = GENERIC_REPLIES
+) -> str:
+    """The reply of ``pool`` that earns ``game`` the most on its first move over ``seeds``
+    (training seeds, never the evaluation ones), played on a copy of ``game``."""
+    shared = (game.observation_space, game.action_space)
+    env = copy.deepcopy(game, {id(x): x for x in shared})
+    replies = list(pool)
+    totals = dict.fromkeys(replies, 0.0)
+    for seed in seeds:
+        env.reset(seed=seed)
+        for reply in replies:
+            totals[reply] += _first_step_earnings(env, reply)
+    return max(replies, key=lambda r: totals[r])
+
+
+class BestGenericConstant:
+    """A constant policy: the reply of `GENERIC_REPLIES` that pays ``game`` most, chosen once
+    (on first use, on training seeds) by `best_generic_reply` and then played every move."""
+
+    def __init__(self, game: LanguageGame, pool: Iterable[str] = GENERIC_REPLIES) -> None:
+        self._game = game
+        self._pool = tuple(pool)
+        self.text: str | None = None
+
+    def __call__(self, observation: str, info: Mapping[str, Any], env: LanguageGame) -> str:
+        if self.text is None:
+            self.text = best_generic_reply(self._game, pool=self._pool)
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"BestGenericConstant({self.text!r})"
+
+
+#: Question-blind rules `episode_rule_returns` plays over whole episodes (feature, direction).
+EPISODE_RULES: tuple[tuple[str, str], ...] = (
+    ("first_int_to_median", "min"),
+    ("first_int_to_mean", "min"),
+    ("first_int_value", "max"),
+    ("first_int_value", "min"),
+    ("position_0", "max"),
+    ("edit_distance_to_others", "min"),
+    ("length", "max"),
+)
+
+
+def episode_rule_returns(
+    make: Callable[[], LanguageGame], seeds: Iterable[int], *, difficulty: int | None = None
+) -> dict[str, float]:
+    """Mean episode return (first learner role) of question-blind rules played every turn.
+
+    For games whose candidate list reflects the state (a feasible range, codes consistent with
+    the feedback): how far a rule that reads only the list gets, beside the reference and a
+    uniform pick among the candidates. Keys: ``reference``, ``uniform candidate`` and
+    ``"<min|max> <feature>"`` for each of `EPISODE_RULES`.
+    """
+    env = make()
+    role = env.learner_roles[0]
+    seeds = list(seeds)
+
+    def rule_policy(feature: str, way: str) -> Policy:
+        def pick(obs: str, info: Mapping[str, Any], game: LanguageGame) -> str:
+            offered = [str(c) for c in game.candidate_actions() or []]
+            if not offered:
+                return game.reference_action()
+            scores = question_blind_features(offered).get(feature, [0.0] * len(offered))
+            sign = 1.0 if way == "max" else -1.0
+            return offered[max(range(len(offered)), key=lambda i: sign * scores[i])]
+
+        return pick
+
+    def uniform(seed: int) -> Policy:
+        rng = np.random.default_rng([seed, 0x5EED])
+
+        def pick(obs: str, info: Mapping[str, Any], game: LanguageGame) -> str:
+            offered = game.candidate_actions() or [game.reference_action()]
+            return str(offered[int(rng.integers(len(offered)))])
+
+        return pick
+
+    policies: dict[str, Callable[[int], Policy]] = {
+        "reference": lambda seed: reference,
+        "uniform candidate": uniform,
+    }
+    for feature, way in EPISODE_RULES:
+        policies[f"{way} {feature}"] = lambda seed, f=feature, w=way: rule_policy(f, w)
+    out = {}
+    for name, build in policies.items():
+        total = 0.0
+        for seed in seeds:
+            ep = play_episode(env, build(seed), seed, difficulty=difficulty)
+            total += ep.returns.get(role, 0.0)
+        out[name] = round(total / max(len(seeds), 1), 4)
+    env.close()
+    return out

@@ -314,3 +314,37 @@ def test_no_exploit_earns_more_than_random_text(monkeypatch, opponents, n_seeds)
     for name, probe in exploit_probes(game).items():
         for role, value in earned(game, lambda seed, probe=probe: probe, seeds).items():
             assert value <= baseline[role] + 0.02, (name, role, value, baseline[role])
+
+
+EDGE_EIGHT = [[], [0], [1], [-1], [30], [-30], [30] * 12, [-30] * 12]
+
+
+@pytest.mark.parametrize("subtle", [False, True])
+def test_a_constant_reply_of_generic_inputs_earns_nothing_against_buggy_coder(subtle):
+    """The red team's attack: eight generic edge cases, always. It used to earn 1.0."""
+    from langgames.envs.adversarial_testing import GENERIC_INPUTS, MAX_INPUTS
+    from langgames.testing import _first_step_earnings
+
+    env = BugHunt(opponents={"coder": BuggyCoder(subtle=subtle)})
+    generic = [list(xs) for xs in GENERIC_INPUTS]
+    replies = [f"inputs: {EDGE_EIGHT!r}"] + [
+        f"inputs: {generic[i : i + MAX_INPUTS]!r}" for i in range(0, len(generic), MAX_INPUTS)
+    ]
+    found = 0
+    for seed in range(1_000_000_000, 1_000_000_012):
+        env.reset(seed=seed)
+        for reply in replies:  # every generic input, eight at a time, on the same program
+            found += _first_step_earnings(env, reply) > 0  # played on a copy of env
+        _, reward, *_ = env.step(env.reference_action())
+        assert reward == 1.0  # the planted bug is still there to be found by reading
+    assert found == 0
+
+
+def test_planted_bugs_are_specific_to_the_instance():
+    env = BugHunt(opponents={"coder": BuggyCoder()})
+    programs = set()
+    for seed in range(6):
+        env.reset(seed=seed)
+        programs.add(env.program)
+        assert "spec_impl" in env.program or "def " in env.program
+    assert len(programs) == 6

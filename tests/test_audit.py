@@ -149,3 +149,75 @@ def test_every_game_has_a_stored_unflagged_card(game_id):
     assert set(card["coverage"]["levels"]) == {str(x) for x in spec.info.difficulty_levels}
     assert spec.card == card
     assert not card["flagged"], f"{game_id} is flagged: {card['flags']}"
+
+
+class _Setter(LanguageGame):
+    """A setter hides a colour, a guesser names it. A fixed setter that always hides "red" is a
+    documented opponent under which a constant guess farms the game."""
+
+    game_info = GameInfo(
+        name="SetAndGuess",
+        version=0,
+        roles=("setter", "guesser"),
+        verifiers=("exact",),
+        answer_format="setter: a colour; guesser: a colour",
+        reward_range=(-0.1, 1.0),
+        max_turns=4,
+        reference_roles=("guesser",),
+    )
+
+    @classmethod
+    def fixed_opponents(cls):
+        return {"lazy setter": {"setter": lambda obs, info, game: "red"}}
+
+    def _setup(self):
+        self.word = None
+        return "setter"
+
+    def _prompt(self, role):
+        return "Hide a colour: red, green or blue." if role == "setter" else "Guess the colour."
+
+    def _play(self, role, action):
+        text = action.strip().lower()
+        if text not in ("red", "green", "blue"):
+            raise ParseError("expected red, green or blue")
+        if role == "setter":
+            self.word = text
+            return Move(Verdict.make_accepted("hidden"), {role: 0.0}, next_role="guesser")
+        ok = text == self.word
+        verdict = Verdict.make_correct() if ok else Verdict.make_incorrect("no")
+        return Move(verdict, {role: 1.0 if ok else 0.0, "setter": 0.0 if ok else 1.0})
+
+    def _reference(self, role):
+        colours = ("red", "green", "blue")
+        return colours[int(self.np_random.integers(3))] if role == "setter" else self.word
+
+
+def test_the_card_plays_the_battery_against_every_fixed_opponent():
+    card = audit_game(_Setter(), episodes=30, cross_process=False)
+    against = card["reliability"]["exploits_vs_fixed_opponents"]
+    assert set(against) == {"lazy setter"}
+    assert against["lazy setter"]["beaten"]  # "red" farms the guesser against the lazy setter
+    assert card["flagged"] and any("exploit against lazy setter" in f for f in card["flags"])
+
+
+def test_the_card_flags_a_candidate_list_that_gives_the_answer_away():
+    from langgames.envs.base_convert import BaseConvert, to_base
+
+    class Centred(BaseConvert):
+        def _candidates(self, role):  # the answer is always the centre of its slips
+            v, b = self._value, self._target
+            values = [v + d for d in (-b, -1, 0, 1, b) if v + d > 0]
+            return [to_base(x, b) for x in sorted(values, key=lambda x: (x * 7919) % 101)]
+
+    card = audit_game(Centred(), episodes=2, cross_process=False)
+    scans = card["reliability"]["question_blind"]
+    assert scans and all(s["passed"] is False for s in scans.values())
+    assert any("candidate list gives the answer away" in f for f in card["flags"])
+
+
+def test_the_shipped_cards_of_candidate_games_carry_the_question_blind_scan():
+    for game_id in ("BaseConvert-v0", "Counterexample-v0", "CodeBreaker-v0", "NumberHunt-v0"):
+        card = get_spec(game_id).card
+        assert card is not None and card["reliability"]["question_blind"], game_id
+        assert not card["flagged"], (game_id, card["flags"])

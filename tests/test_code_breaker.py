@@ -131,7 +131,8 @@ def test_the_reward_falls_linearly_past_the_budget(extra_guesses, expected):
         assert reward == 0.0 and not terminated and info["verdict"]["status"] == "accepted"
     obs, reward, terminated, _, info = env.step(word(env, env._secret))
     assert terminated and math.isclose(reward, expected)
-    assert info["verdict"]["status"] == ("correct" if expected == 1.0 else "incorrect")
+    assert info["verdict"]["status"] == "correct"  # found, whatever the score
+    assert info["verdict"]["details"]["over_budget"] is (expected < 1.0)
 
 
 def test_feedback_and_history_are_shown():
@@ -202,7 +203,7 @@ def test_candidates_are_legal_consistent_in_part_and_do_not_change_the_episode()
 def test_padding_a_reply_with_every_candidate_is_unreadable():
     env = fresh(seed=7)
     obs, info = env.reset(seed=7)
-    options = info["candidate_actions"]
+    options = env.candidate_actions()
     for padded in ("\n".join([obs, *options]), "\n".join(options), " ".join(options)):
         env.reset(seed=7)
         _, reward, _, _, info = env.step(padded)
@@ -245,3 +246,29 @@ def test_no_exploit_earns_more_than_random_text():
     baseline = earned(RandomText)
     for name, probe in exploit_probes(game).items():
         assert earned(lambda seed, probe=probe: probe) <= baseline + 0.02, name
+
+
+def test_a_code_found_over_the_budget_says_found_and_over_budget():
+    env = fresh(seed=5)
+    secret = env._show(env._secret)
+    wrong = next(
+        env._show(tuple(int(s) for s in code))
+        for code in _table(env._level.length, env._level.letters)[0]
+        if tuple(int(s) for s in code) != env._secret
+    )
+    budget = env._level.budget
+    for _ in range(budget):
+        env.step(f"guess: {wrong}")
+    _, reward, terminated, _, info = env.step(f"guess: {secret}")
+    verdict = info["verdict"]
+    assert terminated
+    assert verdict["status"] == "correct"  # found, not "incorrect"
+    assert "found" in verdict["reason"] and "over the budget" in verdict["reason"]
+    assert verdict["details"]["found"] and verdict["details"]["over_budget"]
+    assert reward == pytest.approx(1 - 1 / budget) == verdict["reward"]
+
+
+def test_a_code_found_within_the_budget_is_not_over_budget():
+    env = fresh(seed=5)
+    _, reward, _, _, info = env.step(f"guess: {env._show(env._secret)}")
+    assert reward == 1.0 and info["verdict"]["details"]["over_budget"] is False

@@ -141,3 +141,41 @@ def test_a_stateful_game_is_compared_between_fresh_envs_only():
     assert "seeded_determinism" in failed(Remembers())
     Remembers.game_info = dataclasses.replace(Honest.game_info, stateful=True)
     assert failed(Remembers()) == set()
+
+
+def _line_ending_games() -> list[str]:
+    """Every game some role of which answers in several lines (code games, proposals...)."""
+    from langgames.registry import get_spec
+
+    return [
+        g
+        for g in langgames.game_ids()
+        if "python" in get_spec(g).info.verifiers or "code" in get_spec(g).info.tags
+    ]
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"])
+@pytest.mark.parametrize("game_id", _line_ending_games())
+def test_a_right_answer_with_windows_line_endings_is_right(game_id, ending):
+    """The reference episode replayed with every reply's line endings rewritten earns the same."""
+    from langgames.policies import reference
+    from langgames.registry import make_game
+    from langgames.testing import play_episode
+
+    def rewritten(obs, info, env):
+        return env.reference_action().replace("\r\n", "\n").replace("\n", ending)
+
+    game = make_game(game_id)
+    for seed in (0, 1):
+        want = play_episode(game, reference, seed)
+        got = play_episode(game, rewritten, seed)
+        statuses = [s.info["verdict"]["status"] for s in got.steps]
+        assert got.returns == want.returns, (seed, statuses, got.steps[-1].info["verdict"])
+
+
+def test_extract_code_reads_every_line_ending():
+    from langgames.envs._parsing import extract_code
+
+    for ending in ("\n", "\r\n", "\r"):
+        reply = ending.join(["Here:", "```python", "def f(x):", "    return x", "```", ""])
+        assert extract_code(reply, "f") == "def f(x):\n    return x\n"

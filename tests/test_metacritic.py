@@ -12,6 +12,7 @@ import pytest
 import langgames
 import langgames.curriculum  # registers langgames/Curriculum-v0
 from langgames.curriculum import CURRICULUM_ID
+from langgames.errors import InvalidArgument
 from langgames.metacritic import MetaCritic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,3 +125,25 @@ def test_experiment_smoke(tmp_path, capsys):
     assert png.stat().st_size > 1000
     assert summary["metacritic"]["budget_broken"] == 0.0  # both broken toys are flagged
     assert "held-out" in capsys.readouterr().out
+
+
+def test_misspelt_game_ids_get_the_registrys_did_you_mean():
+    from langgames.errors import UnknownGame
+
+    with pytest.raises(UnknownGame, match=r"Did you mean.*BaseConvert-v0"):
+        MetaCritic(["langgames/BaseConvrt-v0", "langgames/Countdown-v0"])
+    with pytest.raises(UnknownGame, match="Did you mean"):
+        MetaCritic(["basconvert-v0"])
+    with pytest.raises(InvalidArgument, match="list of game ids"):
+        MetaCritic("langgames/BaseConvert-v0")
+
+
+def test_short_ids_are_normalised_and_deduplicated():
+    critic = MetaCritic(["BaseConvert-v0", "langgames/BaseConvert-v0", "Countdown-v0"], seed=0)
+    assert critic.game_ids == ["langgames/BaseConvert-v0", "langgames/Countdown-v0"]
+    critic.update("langgames/BaseConvert-v0", 1.0)  # the full id is the one it knows
+
+
+def test_names_the_cards_cover_are_kept_as_given():
+    critic = MetaCritic(["my-own-game"], cards={"my-own-game": {"flagged": False}})
+    assert critic.game_ids == ["my-own-game"]

@@ -1,0 +1,146 @@
+"""Candidate lists must not give the answer away to a rule that never reads the question.
+
+`langgames.testing.check_question_blind` scans hundreds of question-blind rules (neighbour counts
+at +-1, +-k and +-base, extremes, medians, distance to the mean, digit statistics, lengths,
+positions, parity, the most common character...) plus two held out ones (the best rule and a
+conditional-logit model chosen on half of the lists) over the candidate lists a game offers, and
+fails when one wins beyond the exact binomial bound of chance (Bonferroni-corrected).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import langgames
+from langgames.core import EVAL_SEEDS
+from langgames.envs.base_convert import BaseConvert, to_base
+from langgames.envs.number_hunt import NumberHunt
+from langgames.registry import make_game
+from langgames.testing import (
+    CandidateList,
+    candidate_lists,
+    check_question_blind,
+    episode_rule_returns,
+    scan_question_blind,
+)
+
+SEEDS = range(EVAL_SEEDS.start, EVAL_SEEDS.start + 300)
+
+
+class OldBaseConvert(BaseConvert):
+    """BaseConvert with the distractors it had before: slips *of the answer* (+-1, +-base...)."""
+
+    def _candidates(self, role):
+        value, target = self._value, self._target
+        right = to_base(value, target)
+        rng = np.random.default_rng([self._instance_seed or 0, 0xBA5E])
+        slips = (value - 1, value + 1, value - target, value + target)
+        pool = [to_base(v, target) for v in slips if v >= 0]
+        pool += [right[::-1].lstrip("0") or "0", to_base(value, self._source)]
+        pool = [
+            n
+            for n in dict.fromkeys(pool)
+            if all(int(c, 36) < target for c in n) and int(n, target) != value
+        ]
+        misses = [pool[i] for i in rng.permutation(len(pool))[:5]]
+        while len(misses) < 5:
+            extra = to_base(int(rng.integers(0, max(8, 2 * value))), target)
+            if extra != right and extra not in misses:
+                misses.append(extra)
+        options = [right, *misses]
+        return [options[i] for i in rng.permutation(len(options))]
+
+
+def test_the_scan_catches_the_old_base_convert_distractors():
+    """The red team's rule (most +-1/+-base neighbours) won about 95%; the scan must see it."""
+    scans = check_question_blind(
+        OldBaseConvert(), seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + 150)
+    )
+    assert scans and all(scan["passed"] is False for scan in scans.values())
+    assert all(scan["best"] > 0.6 for scan in scans.values())
+    assert any("neighbours" in scan["best_rule"] for scan in scans.values())
+
+
+@pytest.mark.parametrize("level", [1, 2, 3])
+def test_base_convert_candidates_carry_no_structural_tell(level):
+    lists = candidate_lists(BaseConvert, SEEDS, per_episode=1, difficulty=level)
+    assert len(lists) == len(SEEDS) and all(sum(cl.correct) == 1 for cl in lists)
+    scan = scan_question_blind(lists)
+    assert scan["passed"], scan["detail"]
+    assert scan["best"] < 0.25  # chance is 1/6; the old distractors lost to a rule at 0.85-0.95
+
+
+def test_base_convert_right_answer_is_anywhere_in_its_cluster():
+    """The answer is as often the cluster's centre (most neighbours) as any other member."""
+    game = BaseConvert(difficulty=2)
+    centre = 0
+    for seed in SEEDS:
+        game.reset(seed=seed)
+        base = game._target
+        values = [int(c, base) for c in game.candidate_actions()]
+        degree = [sum(abs(v - w) in (1, base) for w in values) for v in values]
+        best = max(degree)
+        right = values.index(game._value)
+        centre += degree[right] == best and degree.count(best) == 1
+    assert centre / len(SEEDS) < 0.3
+
+
+def test_counterexample_candidates_are_question_blind():
+    scans = check_question_blind(
+        "langgames/Counterexample-v0", seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + 200)
+    )
+    assert len(scans) == 3
+    for name, scan in scans.items():
+        assert scan["passed"] is not False, (name, scan["detail"])
+
+
+def test_a_tell_planted_in_a_list_fails_and_fair_lists_pass():
+    rng = np.random.default_rng(0)
+    fair, told = [], []
+    for _ in range(300):
+        values = [int(v) for v in rng.choice(1000, size=6, replace=False)]
+        right = int(rng.integers(6))
+        fair.append(CandidateList(tuple(map(str, values)), tuple(i == right for i in range(6))))
+        biggest = values.index(max(values))  # the tell: the right one is nearly always the largest
+        pick = biggest if rng.random() < 0.5 else right
+        told.append(CandidateList(tuple(map(str, values)), tuple(i == pick for i in range(6))))
+    assert scan_question_blind(fair)["passed"]
+    caught = scan_question_blind(told)
+    assert caught["passed"] is False
+    assert caught["best_rule"].startswith("max ") and "value" in caught["best_rule"]
+
+
+def test_number_hunt_lists_encode_the_state_as_documented():
+    """The median of NumberHunt's list is the binary-search move: documented, and measured here.
+
+    At any one turn no candidate is more likely to be the secret (the scan passes), but over an
+    episode the rule "pick the middle candidate" plays like the reference.
+    """
+    scans = check_question_blind(
+        NumberHunt(), seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + 100), per_episode=3
+    )
+    assert all(scan["passed"] is not False for scan in scans.values())
+    returns = episode_rule_returns(NumberHunt, range(EVAL_SEEDS.start, EVAL_SEEDS.start + 20))
+    assert returns["min first_int_to_median"] >= returns["reference"] - 0.05
+    assert returns["uniform candidate"] < returns["reference"]
+    assert "median" in (NumberHunt.__doc__ or "") and "binary-search" in (NumberHunt.__doc__ or "")
+
+
+def _games_with_candidates() -> list[str]:
+    out = []
+    for game_id in langgames.game_ids():
+        game = make_game(game_id)
+        game.reset(seed=0)
+        if game.candidate_actions() or "multi-role" in game.game_info.tags:
+            out.append(game_id)
+        game.close()
+    return out
+
+
+@pytest.mark.parametrize("game_id", _games_with_candidates())
+def test_every_candidate_list_is_question_blind(game_id):
+    """Registry-wide, in self-play and against every fixed opponent, at every level."""
+    scans = check_question_blind(game_id, seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + 60))
+    failed = {name: scan["detail"] for name, scan in scans.items() if scan["passed"] is False}
+    assert not failed, failed
