@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError, reference_opponent
 from langgames.envs._parsing import extract_code, last_line
 from langgames.envs.write_function import Stage, build_spec
 from langgames.errors import InvalidArgument
@@ -332,6 +332,7 @@ class BugHunt(LanguageGame):
     (1.0, 'correct')
     """
 
+    answer_marker = {"coder": "code", "tester": "line:inputs"}
     game_info = GameInfo(
         name="BugHunt",
         version=0,
@@ -384,12 +385,10 @@ class BugHunt(LanguageGame):
     def fixed_opponents(cls) -> dict[str, dict[str, Opponent]]:
         """The documented fixed-opponent set-ups, by name (`langgames.testing.opponent_setups`
         plays each in the exploit battery and the question-blind scan, besides self-play)."""
-        from langgames.policies import reference
-
         return {
             "BuggyCoder": {"coder": BuggyCoder()},
             "BuggyCoder(subtle)": {"coder": BuggyCoder(subtle=True)},
-            "reference tester": {"tester": reference},
+            "reference tester": {"tester": reference_opponent},
         }
 
     # ------------------------------------------------------------------ instance

@@ -79,14 +79,15 @@ class BaseConvert(LanguageGame):
     (1.0, True, 'correct')
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="BaseConvert",
         version=0,
         roles=("player",),
         verifiers=("exact",),
         answer_format=(
-            "the numeral in the target base alone on the last line of your reply, digits 0-9 then "
-            "letters a-z, no prefix and no spaces (e.g. `1f4`)"
+            "the numeral in the target base in \\boxed{...} (or alone on the last line), digits "
+            "0-9 then letters a-z, no prefix and no spaces (e.g. \\boxed{1f4})"
         ),
         reward_range=(-0.1, 1.0),
         max_return=1.0,
@@ -109,7 +110,7 @@ class BaseConvert(LanguageGame):
             f"Convert the base-{self._source} numeral `{to_base(self._value, self._source)}` to "
             f"base {self._target}.\n"
             "Digits above 9 are written as lowercase letters (a = 10, b = 11, ..., z = 35).\n"
-            f"Reply with the base-{self._target} numeral alone on the last line of your reply: "
+            f"Reply with the base-{self._target} numeral in \\boxed{{...}}, e.g. \\boxed{{1f4}}: "
             "no prefix such as 0x or 0b, no spaces."
         )
 

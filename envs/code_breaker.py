@@ -235,6 +235,7 @@ class CodeBreaker(LanguageGame):
     ('accepted', 0.0)
     """
 
+    answer_marker = "line:guess"
     game_info = GameInfo(
         name="CodeBreaker",
         version=0,

@@ -175,6 +175,7 @@ class Counterexample(LanguageGame):
     (1.0, 'correct')
     """
 
+    answer_marker = "boxed"
     game_info = GameInfo(
         name="Counterexample",
         version=0,

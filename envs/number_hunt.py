@@ -9,7 +9,7 @@ import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.envs._parsing import last_line, parse_int
-from langgames.verifiers.verdict import Verdict
+from langgames.verifiers.verdict import Status, Verdict
 
 __all__ = ["NumberHunt"]
 
@@ -64,7 +64,8 @@ class NumberHunt(LanguageGame):
     ``max_turns``: move limit (default 42).
 
     ## Version History
-    * v0: initial version.
+    * v0: initial version. Later, rewards unchanged: a secret found over the budget is judged
+      ``correct`` with the reduced reward, and its reason says so (it was ``incorrect``).
 
     >>> import gymnasium as gym, langgames
     >>> env = gym.make("langgames/NumberHunt-v0")
@@ -126,19 +127,16 @@ class NumberHunt(LanguageGame):
         k = len(self._history) + 1
         if guess == self._secret:
             reward = 1.0 if k <= self._budget else max(0.0, 1.0 - (k - self._budget) / self._budget)
-            verdict = (
-                Verdict.make_correct(
-                    f"{guess} is the secret, found with guess {k} (budget {self._budget})",
-                    guesses=k,
-                    budget=self._budget,
-                )
-                if reward == 1.0
-                else Verdict.make_incorrect(
-                    f"{guess} is the secret, but guess {k} is over the budget of {self._budget}",
-                    reward=reward,
-                    guesses=k,
-                    budget=self._budget,
-                )
+            over = k > self._budget
+            # Found is found: the status says the secret is right, the reward how late it came.
+            verdict = Verdict(
+                Status.CORRECT,
+                reward,
+                f"found the secret {guess} with guess {k}, over the budget of {self._budget} "
+                f"guesses (score {reward:.3g})"
+                if over
+                else f"{guess} is the secret, found with guess {k} (budget {self._budget})",
+                {"guesses": k, "budget": self._budget, "found": True, "over_budget": over},
             )
             return Move(verdict, {role: reward}, next_role=None, feedback=verdict.reason + ".")
         answer = "higher" if self._secret > guess else "lower"

@@ -81,6 +81,7 @@ __all__ = [
     "Move",
     "ParseError",
     "ResetNeeded",
+    "reference_opponent",
 ]
 
 logger = logging.getLogger(__name__)
@@ -341,6 +342,14 @@ class LanguageGame(gym.Env[str, str]):
     def _candidates(self, role: str) -> list[str] | None:
         """Legal moves for ``role`` now, if the game can list them (used by `CandidateActions`)."""
         return None
+
+    @classmethod
+    def fixed_opponents(cls) -> dict[str, dict[str, Opponent]]:
+        """The documented fixed-opponent set-ups of a multi-role game, by name: each maps roles
+        to the policies that play them (``opponents=``). The exploit battery and the
+        question-blind scan play every set-up besides self-play, so a constant that beats a
+        fixed opponent is caught. Single-role games have none."""
+        return {}
 
     def _answer_marker(self, role: str) -> str | None:
         """The answer marker of ``role`` (`langgames.contract`); from `answer_marker` by default."""
@@ -661,6 +670,11 @@ class LanguageGame(gym.Env[str, str]):
 
     def __str__(self) -> str:
         return f"<{type(self).__name__} {self.game_info.id} difficulty={self.difficulty}>"
+
+
+def reference_opponent(observation: str, info: Mapping[str, Any], game: LanguageGame) -> str:
+    """A fixed opponent that plays the game's reference move (an optimal player)."""
+    return game.reference_action()
 
 
 def _as_text(action: Any) -> str:

@@ -24,7 +24,10 @@ def test_list_prints_every_game_with_its_metadata():
     assert "roles" in header and header.rstrip().endswith("card")
     # Every registered game has a stored card, and its grade is shown.
     rows = [line for line in text.splitlines() if line.startswith("langgames/")]
-    assert rows and all(line.rstrip()[-1] in "ABCF" for line in rows)
+    games = [line for line in rows if "Curriculum" not in line]
+    assert games and all(line.rstrip()[-1] in "ABCF" for line in games)
+    # The curriculum is listed too, as what it is.
+    assert any(line.startswith("langgames/Curriculum-v0") and "not a game" in line for line in rows)
 
 
 def test_list_json():
@@ -180,3 +183,14 @@ def test_audit_writes_cards_to_a_user_directory_never_the_package(tmp_path, monk
     assert shipped.read_bytes() == before
     code = main(["audit", "NumberHunt-v0", "--refresh-shipped", "--out", str(tmp_path)])
     assert code != 0 and "drop --out" in capsys.readouterr().err
+
+
+def test_show_puts_the_documentation_first_and_summarises_the_card():
+    code, text = run("show", "NumberHunt-v0")
+    assert code == 0
+    assert text.index("## Reward") < text.index("Measured (card):")
+    assert "grade A" in text and len(text.split("Measured (card):")[1].splitlines()) < 10
+    code, full = run("show", "NumberHunt-v0", "--card")
+    assert code == 0 and '"reliability"' in full
+    code, text = run("show", "Curriculum-v0")
+    assert code == 0 and "not a game" in text and "meta-critic" in text
