@@ -59,7 +59,6 @@ The grade (written into every card as ``grade_rule``)::
 from __future__ import annotations
 
 import datetime
-import gzip
 import json
 import math
 import os
@@ -75,6 +74,10 @@ from typing import Any
 import gymnasium as gym
 
 from langgames.core import EVAL_SEEDS, TRAIN_SEEDS, LanguageGame
+
+# One definition of each diversity metric, shared with `CoverageMonitor`.
+from langgames.diversity import compression_ratio, distinct_n, vendi_score
+from langgames.diversity import entropy_bits as _entropy_bits
 from langgames.errors import InvalidArgument
 from langgames.policies import Policy, RandomText, exploit_probes, reference
 
@@ -110,60 +113,6 @@ GRADE_RULE = (
 QB_SEEDS = 200
 _HASHSEEDS = ("0", "4242")
 _DETERMINISM_SEEDS = 3
-
-
-# --------------------------------------------------------------------------- text statistics
-def _ngrams(tokens: Sequence[str], n: int) -> list[tuple[str, ...]]:
-    return [tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1)]
-
-
-def distinct_n(texts: Iterable[str], n: int) -> float:
-    """Distinct word n-grams / all word n-grams over ``texts`` (1.0 when there are none).
-
-    >>> distinct_n(["a b", "a b"], 1)
-    0.5
-    """
-    grams = [g for t in texts for g in _ngrams(t.split(), n)]
-    return len(set(grams)) / len(grams) if grams else 1.0
-
-
-def compression_ratio(texts: Iterable[str]) -> float:
-    """Raw bytes / gzip bytes of ``texts`` joined by newlines (deterministic: ``mtime=0``)."""
-    raw = "\n".join(texts).encode("utf-8")
-    if not raw:
-        return 1.0
-    return len(raw) / len(gzip.compress(raw, compresslevel=9, mtime=0))
-
-
-def vendi_score(texts: Sequence[str], n_max: int = 3) -> float:
-    """The Vendi score of ``texts`` with a cosine kernel over word 1..``n_max``-gram counts.
-
-    >>> round(vendi_score(["a b c", "a b c"]), 6), round(vendi_score(["a", "b"]), 6)
-    (1.0, 2.0)
-    """
-    import numpy as np
-
-    if not texts:
-        return 0.0
-    counts = [Counter(g for n in range(1, n_max + 1) for g in _ngrams(t.split(), n)) for t in texts]
-    vocab = {g: i for i, g in enumerate(sorted({g for c in counts for g in c}))}
-    x = np.zeros((len(texts), max(len(vocab), 1)))
-    for row, c in enumerate(counts):
-        for g, k in c.items():
-            x[row, vocab[g]] = k
-    norms = np.linalg.norm(x, axis=1)
-    norms[norms == 0] = 1.0
-    x = x / norms[:, None]
-    k = x @ x.T
-    np.fill_diagonal(k, 1.0)  # an empty prompt is still identical to itself
-    eig = np.linalg.eigvalsh(k / len(texts))
-    eig = eig[eig > 1e-12]
-    return float(math.exp(-float(np.sum(eig * np.log(eig)))))
-
-
-def _entropy_bits(counts: Counter[str]) -> float:
-    total = sum(counts.values())
-    return -sum((c / total) * math.log2(c / total) for c in counts.values()) if total else 0.0
 
 
 # --------------------------------------------------------------------------- episodes
@@ -460,6 +409,25 @@ def _grade(coverage: Mapping[str, Any], reliability: Mapping[str, Any], flagged:
     return "C"
 
 
+def _reply_contract(
+    game_id: str, make_kwargs: Mapping[str, Any], seeds: Sequence[int]
+) -> dict[str, Any]:
+    """`langgames._contract_kit.check_reply_contract` on a few seeds: the share of model-style
+    wrappings of the reference (and of exploit probes, and hedges) judged as the contract says."""
+    from langgames._contract_kit import check_reply_contract
+    from langgames.registry import make_game
+
+    report = check_reply_contract(lambda: make_game(game_id, **make_kwargs), game_id, seeds)
+    return report.to_dict()
+
+
+def _dataset(env: Any) -> dict[str, Any] | None:
+    """Duplicate rows, a dominant answer and unplayable rows of a dataset game (else ``None``)."""
+    from langgames._dataset_audit import dataset_report
+
+    return dataset_report(env)
+
+
 def audit_game(
     game: str | gym.Env,
     *,
@@ -515,6 +483,8 @@ def audit_game(
     exploits = _exploits(env, seeds, tally)
     opponent_exploits = _opponent_exploits(env, make_kwargs, seeds, tally, tool_opts is None)
     question_blind = _question_blind(env, make_kwargs, episodes, tool_opts is None)
+    contract = _reply_contract(game_id, make_kwargs, seeds[:2]) if tool_opts is None else None
+    dataset = _dataset(env)
     determinism = (
         _determinism(game_id, make_kwargs, info.deterministic)
         if cross_process
@@ -530,6 +500,7 @@ def audit_game(
         "exploits": exploits,
         "exploits_vs_fixed_opponents": opponent_exploits,
         "question_blind": question_blind,
+        "reply_contract": contract,
         "determinism": determinism,
         "latency_ms": {
             "p50": round(_percentile(lat, 50), 3),
@@ -549,6 +520,13 @@ def audit_game(
     for setup, scan in question_blind.items():
         if scan.get("passed") is False:
             flags.append(f"candidate list gives the answer away ({setup}): {scan['detail']}")
+    if contract is not None and contract["pass_rate"] < 1.0:
+        flags.append(
+            f"reply contract pass rate {contract['pass_rate']:.3f} < 1.0: "
+            + "; ".join(contract["failures"][:2])
+        )
+    if dataset is not None:
+        flags += list(dataset["flags"])
     if determinism["ok"] is False:
         flags.append(f"nondeterministic while declared deterministic: {determinism['detail']}")
     if coverage["seed_overlap"]:
@@ -570,6 +548,8 @@ def audit_game(
         "reliability": reliability,
         "seconds": round(time.perf_counter() - started, 2),
     }
+    if dataset is not None:
+        card["dataset"] = dataset
     if tool_opts is not None:
         card["tool"] = {
             "options": tool_opts,

@@ -23,6 +23,10 @@ The checks (each reported by name in `CheckReport`):
   ``stateful=True`` (a memory that grows by design) are compared between fresh envs only.
 - ``cross_process_determinism``: the same episodes, played in two other processes with different
   ``PYTHONHASHSEED``, are identical (only for games that declare ``deterministic=True``).
+- ``reply_contract``: the reference, wrapped the ways models write (reasoning first, ``<think>``
+  blocks with decoys, an unopened block, chatter after, emphasis, CRLF), earns what the bare
+  reference earns; wrapped exploit probes earn no more than bare ones; a hedge is judged by its
+  last answer; a reply ending inside a reasoning block is `unparseable` (`langgames.contract`).
 - ``global_rng_untouched``: Python's ``random`` and NumPy's global state are unchanged.
 """
 
@@ -389,6 +393,21 @@ class _Checker:
             raise ConformanceError("no step was played with sampled actions")
         return None
 
+    def reply_contract(self) -> str | None:
+        """The reply contract (`langgames._contract_kit`): model-style wrappings of the reference
+        earn what the bare reference earns; wrapped probes earn no more than bare ones; hedges and
+        unclosed reasoning blocks are judged as the contract says."""
+        from langgames._contract_kit import check_reply_contract
+
+        seed = EVAL_SEEDS.start + 11
+        result = check_reply_contract(self.make, self.info.id, [seed])
+        if result.failures:
+            raise ConformanceError(
+                f"{len(result.failures)} of {result.checked} reply-contract checks failed: "
+                + "; ".join(result.failures[:3])
+            )
+        return None
+
     def hostile_actions(self) -> str | None:
         problems: list[str] = []
         played = 0
@@ -576,6 +595,7 @@ def check_game(
         "observations_in_space",
         "info_keys",
         "seeded_determinism",
+        "reply_contract",
     ):
         checker.run(name, getattr(checker, name), report)
     if cross_process:

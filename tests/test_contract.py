@@ -127,14 +127,14 @@ def test_contract_scans_stay_linear_on_hostile_replies(name):
 
 
 # ------------------------------------------------------------------------------ every game
-GAMES = [g for g in langgames.game_ids()]
+# The conformance kit runs `check_reply_contract` on every registered game (its `reply_contract`
+# check, in tests/test_conformance.py). Here: the check itself catches a game without a marker.
+def test_the_kit_catches_a_game_that_ignores_the_contract(monkeypatch):
+    from langgames.envs.countdown import Countdown
 
-
-@pytest.mark.parametrize("game_id", GAMES)
-def test_every_game_keeps_the_reply_contract(game_id):
-    """The reference wrapped as models write earns the bare reference's return; wrapped exploit
-    probes earn no more than bare ones; a reference inside an unclosed block earns nothing; a
-    hedge is judged as its last answer."""
-    report = check_reply_contract(lambda: make_game(game_id), game_id, seeds=[1_000_000_011])
+    monkeypatch.setattr(Countdown, "answer_marker", None)
+    report = check_reply_contract(
+        lambda: make_game("langgames/Countdown-v0"), "Countdown-v0", [1_000_000_011]
+    )
     assert report.checked >= len(REPLY_STYLES) + 2
-    assert not report.failures, "\n".join(report.failures[:10])
+    assert any("chatter_after" in f for f in report.failures)
