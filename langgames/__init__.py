@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from langgames.tools import PythonTool
     from langgames.verifiers.verdict import Status, Verdict
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 _LAZY = {
     "EVAL_SEEDS": "langgames.core",

@@ -410,14 +410,14 @@ def _grade(coverage: Mapping[str, Any], reliability: Mapping[str, Any], flagged:
 
 
 def _reply_contract(
-    game_id: str, make_kwargs: Mapping[str, Any], seeds: Sequence[int]
+    game: LanguageGame, kwargs: Mapping[str, Any], seeds: Sequence[int]
 ) -> dict[str, Any]:
     """`langgames._contract_kit.check_reply_contract` on a few seeds: the share of model-style
     wrappings of the reference (and of exploit probes, and hedges) judged as the contract says."""
     from langgames._contract_kit import check_reply_contract
-    from langgames.registry import make_game
 
-    report = check_reply_contract(lambda: make_game(game_id, **make_kwargs), game_id, seeds)
+    cls, kw = type(game), dict(kwargs)
+    report = check_reply_contract(lambda: cls(**kw), game.game_info.id, seeds)
     return report.to_dict()
 
 
@@ -483,7 +483,7 @@ def audit_game(
     exploits = _exploits(env, seeds, tally)
     opponent_exploits = _opponent_exploits(env, make_kwargs, seeds, tally, tool_opts is None)
     question_blind = _question_blind(env, make_kwargs, episodes, tool_opts is None)
-    contract = _reply_contract(game_id, make_kwargs, seeds[:2]) if tool_opts is None else None
+    contract = _reply_contract(env, make_kwargs, seeds[:2]) if tool_opts is None else None
     dataset = _dataset(env)
     determinism = (
         _determinism(game_id, make_kwargs, info.deterministic)

@@ -149,6 +149,10 @@ def test_every_game_has_a_stored_unflagged_card(game_id):
     assert set(card["coverage"]["levels"]) == {str(x) for x in spec.info.difficulty_levels}
     assert spec.card == card
     assert not card["flagged"], f"{game_id} is flagged: {card['flags']}"
+    # Every card carries this release's checks (issues 13 and 15).
+    reliability = card["reliability"]
+    assert {"question_blind", "exploits_vs_fixed_opponents", "reply_contract"} <= set(reliability)
+    assert reliability["reply_contract"]["pass_rate"] == 1.0
 
 
 class _Setter(LanguageGame):
