@@ -49,7 +49,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from langgames.errors import InvalidArgument
 
@@ -113,7 +113,8 @@ class Turn:
 
     ``observation`` is what ``role`` saw before acting, ``action`` the text it sent,
     ``parsed_action`` what the game read from it (``None`` if the game does not report it),
-    ``verdict`` the game's verdict as a dict, ``rewards`` what this step assigned to each role and
+    ``verdict`` the game's verdict as a dict (the one ``env.step`` put in ``info``, which the game
+    makes afresh every step), ``rewards`` what this step assigned to each role and
     ``reward`` the acting role's share. ``seconds`` is the time ``env.step`` took. Token fields
     are ``None`` unless the policy returned a `Reply` with them.
     """
@@ -286,6 +287,8 @@ def _jsonable(value: Any) -> Any:
 class _Caller:
     """Calls a policy the way it wants to be called: 2 or 3 arguments, sync or async."""
 
+    __slots__ = ("policy", "with_env")
+
     def __init__(self, policy: Any) -> None:
         if not callable(policy):
             raise InvalidArgument(
@@ -343,7 +346,15 @@ def _as_reply(value: Any) -> Reply:
 
 # ------------------------------------------------------------------------------- playing
 class _Run:
-    """The state of one episode being played (shared by the sync, async and batch loops)."""
+    """The state of one episode being played (shared by the sync, async and batch loops).
+
+    This is the engine's hot path: `step` runs once per move of every episode, next to an
+    ``env.step`` that takes ~15 us for the light games, so it records the `Turn` and nothing
+    else (no copies of the conversation; `messages` builds it only when a batch policy asks).
+    """
+
+    __slots__ = ("done", "env", "episode", "info", "limit", "obs", "returns", "start",
+                 "transcript", "turns")  # fmt: skip
 
     def __init__(
         self,
@@ -361,22 +372,23 @@ class _Run:
         options = None if difficulty is None else {"difficulty": difficulty}
         self.start = time.perf_counter()
         obs, info = env.reset(seed=seed, options=options)
-        spec = getattr(game_env, "spec", None)
-        name = game or (spec.id if spec is not None else game_env.game_info.id)
+        if game is None:
+            spec = getattr(game_env, "spec", None)
+            game = spec.id if spec is not None else game_env.game_info.id
         self.episode = Episode(
-            game=name,
+            game=game,
             seed=seed,
             difficulty=info.get("difficulty", difficulty),
             first_observation=obs,
             group=group,
             policy_seed=policy_seed,
         )
-        self.episode.returns = {r: 0.0 for r in game_env.game_info.roles}
+        self.turns = self.episode.turns
+        self.returns = self.episode.returns = dict.fromkeys(game_env.game_info.roles, 0.0)
         limit = max_steps if max_steps is not None else getattr(env, "max_turns", None)
         self.limit = int(limit if limit is not None else game_env.max_turns)
         self.obs, self.info = obs, info
         self.done = self.limit <= 0
-        self.chats: dict[str, list[dict[str, str]]] = {}
         self.transcript = True
 
     @property
@@ -386,41 +398,58 @@ class _Run:
 
     def messages(self) -> list[dict[str, str]]:
         """The acting role's conversation, ending with the current observation."""
-        past = self.chats.get(self.role, [])
-        return [*past, {"role": "user", "content": self.obs}]
+        role = self.role
+        out: list[dict[str, str]] = []
+        for turn in self.turns:
+            if turn.role == role:
+                out.append({"role": "user", "content": turn.observation})
+                out.append({"role": "assistant", "content": turn.action})
+        out.append({"role": "user", "content": self.obs})
+        return out
 
-    def step(self, reply: Reply) -> None:
-        role, observation = self.role, self.obs
+    def step(self, reply: Any) -> None:
+        """Send the policy's reply (text, a `Reply`, or anything else for env.step to reject)."""
+        if type(reply) is str:
+            text: Any = reply
+            tokens = None
+        else:
+            tokens = reply = _as_reply(reply)
+            text = reply.text
+        info = self.info
+        role = info.get("role")
+        role = "player" if role is None else str(role)
+        observation = self.obs
         start = time.perf_counter()
-        obs, reward, terminated, truncated, info = self.env.step(reply.text)
+        obs, reward, terminated, truncated, info = self.env.step(text)
         seconds = time.perf_counter() - start
-        action = reply.text if isinstance(reply.text, str) else repr(reply.text)
+        rewards = info.get("rewards")
+        rewards = {r: float(v) for r, v in rewards.items()} if rewards else {}
+        verdict = info.get("verdict")
         turn = Turn(
-            role=role,
-            observation=observation,
-            action=action,
-            parsed_action=info.get("parsed_action"),
-            verdict=dict(info.get("verdict") or {}),
-            rewards={r: float(v) for r, v in info.get("rewards", {}).items()},
-            reward=float(reward),
-            seconds=seconds,
-            prompt_ids=reply.prompt_ids,
-            completion_ids=reply.completion_ids,
-            logprobs=reply.logprobs,
-            usage=reply.usage,
-            extra={k: info[k] for k in _EXTRA_INFO if k in info},
+            role,
+            observation,
+            text if type(text) is str else repr(text),
+            info.get("parsed_action"),
+            verdict or {},  # the env's own dict: LanguageGame makes a fresh one every step
+            rewards,
+            float(reward),
+            seconds,
         )
-        self.episode.turns.append(turn)
-        self.chats[role] = [
-            *self.chats.get(role, []),
-            {"role": "user", "content": observation},
-            {"role": "assistant", "content": action},
-        ]
-        for r, value in turn.rewards.items():
-            self.episode.returns[r] = self.episode.returns.get(r, 0.0) + value
+        if tokens is not None:
+            turn.prompt_ids = tokens.prompt_ids
+            turn.completion_ids = tokens.completion_ids
+            turn.logprobs = tokens.logprobs
+            turn.usage = tokens.usage
+        if "tool" in info or "tool_calls" in info or "opponent_moves" in info:  # _EXTRA_INFO
+            turn.extra = {k: info[k] for k in _EXTRA_INFO if k in info}
+        turns = self.turns
+        turns.append(turn)
+        returns = self.returns
+        for r, value in rewards.items():
+            returns[r] = returns.get(r, 0.0) + value
         self.obs, self.info = obs, info
-        self.episode.terminated, self.episode.truncated = bool(terminated), bool(truncated)
-        if terminated or truncated or len(self.episode.turns) >= self.limit:
+        if terminated or truncated or len(turns) >= self.limit:
+            self.episode.terminated, self.episode.truncated = bool(terminated), bool(truncated)
             self.done = True
 
     def fail(self, err: BaseException) -> None:
@@ -432,10 +461,11 @@ class _Run:
     def finish(self) -> Episode:
         ep = self.episode
         ep.final_observation = self.obs if ep.turns else ""
-        try:
-            ep.transcript = (self.env.render() or "") if self.transcript else ""
-        except Exception as err:  # a transcript is a convenience: never lose the episode to it
-            ep.transcript = f"(render failed: {type(err).__name__}: {err})"
+        if self.transcript:
+            try:
+                ep.transcript = self.env.render() or ""
+            except Exception as err:  # a transcript is a convenience: never lose the episode
+                ep.transcript = f"(render failed: {type(err).__name__}: {err})"
         ep.seconds = time.perf_counter() - self.start
         return ep
 
@@ -473,24 +503,16 @@ def play(
     """
     _check_on_error(on_error)
     if is_batch_policy(policy) or _is_async(policy):
-        return asyncio.run(
-            aplay(
-                env_or_id,
-                policy,
-                seed=seed,
-                difficulty=difficulty,
-                max_steps=max_steps,
-                env_kwargs=env_kwargs,
-                on_error=on_error,
-            )
-        )
+        coro = aplay(env_or_id, policy, seed=seed, difficulty=difficulty, max_steps=max_steps,
+                     env_kwargs=env_kwargs, on_error=on_error)  # fmt: skip
+        return _run_async(coro)
     env, owned = _open(env_or_id, env_kwargs)
-    caller = _Caller(policy)
+    act, with_env = _bind(policy)
     try:
         run = _Run(env, seed=seed, difficulty=difficulty, max_steps=max_steps)
         while not run.done:
             try:
-                reply = _as_reply(caller(run.obs, run.info, env))
+                reply = act(run.obs, run.info, env) if with_env else act(run.obs, run.info)
             except Exception as err:
                 if on_error == "raise":
                     raise
@@ -559,14 +581,15 @@ def _batcher(policy: Any) -> _Batcher:
     return found
 
 
-async def _policy_step(policy: Any, caller: _Caller | None, run: _Run, seed: int) -> Reply:
-    if caller is None:  # a batch policy: batched with the other in-flight episodes
-        request = Request(run.obs, run.info, run.env, run.messages(), seed)
-        return _as_reply(await _batcher(policy).submit(request))
-    result = caller(run.obs, run.info, run.env)
-    if inspect.isawaitable(result):
-        result = await result
-    return _as_reply(result)
+async def _batch_step(policy: Any, run: _Run, seed: int) -> Any:
+    request = Request(run.obs, run.info, run.env, run.messages(), seed)
+    return await _batcher(policy).submit(request)
+
+
+def _bind(policy: Any) -> tuple[Callable[..., Any], bool]:
+    """``(policy, takes_env)``: the loops call the policy directly, with 2 or 3 arguments."""
+    caller = _Caller(policy)
+    return caller.policy, caller.with_env
 
 
 async def aplay(
@@ -591,7 +614,9 @@ async def aplay(
     """
     _check_on_error(on_error)
     env, owned = _open(env_or_id, env_kwargs)
-    caller = None if is_batch_policy(policy) else _Caller(policy)
+    batch = is_batch_policy(policy)
+    act, with_env = (policy, False) if batch else _bind(policy)
+    seed_of_policy = policy_seed or 0
     try:
         run = _Run(
             env,
@@ -608,7 +633,12 @@ async def aplay(
                 run.episode.error, run.episode.error_kind = "cancelled", "cancelled"
                 break
             try:
-                reply = await _policy_step(policy, caller, run, policy_seed or 0)
+                if batch:  # batched with the other in-flight episodes
+                    reply = await _batch_step(policy, run, seed_of_policy)
+                else:
+                    reply = act(run.obs, run.info, env) if with_env else act(run.obs, run.info)
+                    if type(reply) is not str and inspect.isawaitable(reply):
+                        reply = await reply
             except asyncio.CancelledError:
                 raise
             except Exception as err:
@@ -692,21 +722,68 @@ class EnvPool:
         self._free.clear()
 
 
-@dataclass(frozen=True)
-class _Job:
-    index: int
+class _Job(NamedTuple):
+    position: int  # in the result list
     seed: int
     group: int
     member: int
     policy_seed: int
 
 
+# numpy's SeedSequence constants (numpy/random/bit_generator.pyx, O'Neill's seed_seq_fe)
+_INIT_A, _MULT_A, _INIT_B, _MULT_B = 0x43B0D7E5, 0x931E8875, 0x8B51F9DD, 0x58F38DED
+_MIX_L, _MIX_R, _M32 = 0xCA01F9DD, 0x4973F715, 0xFFFFFFFF
+
+
+def _episode_seeds(policy_seed: int, seeds: Sequence[int], group_size: int) -> list[int]:
+    """``[episode_seed(policy_seed, s, m) for s in seeds for m in range(group_size)]``, at once.
+
+    `episode_seed` builds a `numpy.random.SeedSequence` per episode (~8 us, the largest cost of
+    `collect` beyond the episodes themselves). When every entropy word fits in 32 bits (the
+    usual case) this runs the same mixing over all episodes as uint32 array arithmetic; the
+    results are identical (`tests/test_rollout.py` checks them against SeedSequence).
+    """
+    import numpy as np
+
+    seeds = [int(s) for s in seeds]
+    if not (0 <= policy_seed <= _M32 and group_size - 1 <= _M32
+            and all(0 <= s <= _M32 for s in seeds)):  # fmt: skip
+        return [episode_seed(policy_seed, s, m) for s in seeds for m in range(group_size)]
+    u32 = np.uint32
+    n = len(seeds) * group_size
+    entropy = [
+        np.full(n, policy_seed, dtype=u32),
+        np.repeat(np.array(seeds, dtype=np.int64), group_size).astype(u32),
+        np.tile(np.arange(group_size, dtype=u32), len(seeds)),
+        np.zeros(n, dtype=u32),  # the pool (4 words) is longer than the entropy (3 words)
+    ]
+    hash_const = _INIT_A
+
+    def hashmix(value: Any) -> Any:
+        nonlocal hash_const
+        value = value ^ u32(hash_const)
+        hash_const = (hash_const * _MULT_A) & _M32
+        value = value * u32(hash_const)
+        return value ^ (value >> 16)
+
+    pool = [hashmix(word) for word in entropy]
+    for src in range(4):
+        for dst in range(4):
+            if src != dst:
+                mixed = u32(_MIX_L) * pool[dst] - u32(_MIX_R) * hashmix(pool[src])
+                pool[dst] = mixed ^ (mixed >> 16)
+    # generate_state(1): the first word of the pool, hashed once more
+    value = (pool[0] ^ u32(_INIT_B)) * u32((_INIT_B * _MULT_B) & _M32)
+    return (value ^ (value >> 16)).tolist()
+
+
 def _jobs(seeds: Sequence[int], group_size: int, policy_seed: int) -> list[_Job]:
-    jobs = []
-    for g, s in enumerate(seeds):
-        for m in range(group_size):
-            jobs.append(_Job(len(jobs), int(s), g, m, episode_seed(policy_seed, int(s), m)))
-    return jobs
+    policy_seeds = iter(_episode_seeds(policy_seed, seeds, group_size))
+    return [
+        _Job(g * group_size + m, int(s), g, m, next(policy_seeds))
+        for g, s in enumerate(seeds)
+        for m in range(group_size)
+    ]
 
 
 async def acollect(
@@ -733,10 +810,12 @@ async def acollect(
     pool = EnvPool(game_id, env_kwargs)
     results: list[Episode | None] = [None] * len(jobs)
     try:
-        sem = asyncio.Semaphore(concurrency)
+        todo = iter(jobs)
 
-        async def one(job: _Job) -> None:
-            async with sem:
+        async def worker() -> None:
+            # ``concurrency`` workers share one queue of jobs: as many tasks as slots, not one
+            # task (and a semaphore round trip) per episode
+            for job in todo:
                 env = pool.acquire()
                 try:
                     pol = builder.build(env, job.policy_seed)
@@ -754,11 +833,15 @@ async def acollect(
                     )
                 finally:
                     pool.release(env)
-                results[job.index] = ep
+                results[job.position] = ep
                 if on_episode is not None:
                     on_episode(ep)
 
-        await asyncio.gather(*(one(j) for j in jobs))
+        slots = min(concurrency, len(jobs))
+        if slots == 1:
+            await worker()
+        else:
+            await asyncio.gather(*(worker() for _ in range(slots)))
     finally:
         pool.close()
         close = builder.named.close if builder.named is not None else None
@@ -796,19 +879,19 @@ def collect(
 ) -> list[Episode]:
     """Play ``group_size`` episodes of each seed's instance; return them in (seed, member) order.
 
-        The members of a group play the same instance (``Episode.group`` is the seed's index), as
-        GRPO needs; member ``m`` of seed ``s`` gets the policy seed ``episode_seed(policy_seed, s, m)``
-        (used by policies built per episode: a name, a `NamedPolicy`). Up to ``concurrency`` episodes
-        are in flight per worker (async policies overlap their requests; a batch policy gets them in
-        one ``act_batch`` call); ``workers > 1`` splits the groups over that many processes, which
-        needs a policy *name* (``"reference"``, ``"openai:<model>"``...) since policies are rebuilt
-        in each process. Results never depend on ``concurrency`` or ``workers``. ``transcript=True``
+    The members of a group play the same instance (``Episode.group`` is the seed's index), as
+    GRPO needs; member ``m`` of seed ``s`` gets the policy seed ``episode_seed(policy_seed, s, m)``
+    (used by policies built per episode: a name, a `NamedPolicy`). Up to ``concurrency`` episodes
+    are in flight per worker (async policies overlap their requests; a batch policy gets them in
+    one ``act_batch`` call); ``workers > 1`` splits the groups over that many processes, which
+    needs a policy *name* (``"reference"``, ``"openai:<model>"``...) since policies are rebuilt
+    in each process. Results never depend on ``concurrency`` or ``workers``. ``transcript=True``
     also keeps each episode's rendered text (`Episode.turns` already hold every observation).
 
-        >>> import langgames
-        >>> eps = collect("langgames/NumberHunt-v0", "reference", [1, 2], group_size=2)
-        >>> [(e.seed, e.group) for e in eps]
-        [(1, 0), (1, 0), (2, 1), (2, 1)]
+    >>> import langgames
+    >>> eps = collect("langgames/NumberHunt-v0", "reference", [1, 2], group_size=2)
+    >>> [(e.seed, e.group) for e in eps]
+    [(1, 0), (1, 0), (2, 1), (2, 1)]
     """
     seeds = list(seeds)
     _check_collect(seeds, group_size, concurrency, workers)
@@ -816,7 +899,7 @@ def collect(
           "max_steps": max_steps, "env_kwargs": env_kwargs, "policy_seed": policy_seed,
           "on_error": on_error, "transcript": transcript}  # fmt: skip
     if workers == 1 or len(seeds) == 1:
-        return asyncio.run(acollect(game_id, policy, seeds, on_episode=on_episode, **kw))
+        return _run_collect(game_id, policy, seeds, {"on_episode": on_episode, **kw})
     if not isinstance(policy, str):
         raise InvalidArgument(
             "collect(workers > 1) rebuilds the policy in each worker process, so it needs a policy "
@@ -847,8 +930,30 @@ def collect(
     return out
 
 
+def _run_async(coro: Any) -> Any:
+    """``asyncio.run(coro)``, with a main task that returns None.
+
+    Python 3.11's `asyncio.run` formats the repr of its main task when it restores the SIGINT
+    handler (``signal.getsignal`` tries ``Handlers(partial)``, whose ValueError message holds
+    the repr), and so the repr of the task's result: every `Episode` (turns, observations) of
+    a collect. Keeping the result out of the task keeps that cost off every call.
+    """
+    box: list[Any] = []
+
+    async def main() -> None:
+        box.append(await coro)
+
+    asyncio.run(main())
+    return box[0]
+
+
+def _run_collect(game_id: str, policy: Any, seeds: list[int], kw: dict[str, Any]) -> list[Episode]:
+    episodes: list[Episode] = _run_async(acollect(game_id, policy, seeds, **kw))
+    return episodes
+
+
 def _collect_part(game_id: str, policy: str, seeds: list[int], kw: dict[str, Any]) -> list[Episode]:
-    return asyncio.run(acollect(game_id, policy, seeds, **kw))
+    return _run_collect(game_id, policy, seeds, kw)
 
 
 # ------------------------------------------------------------------------------ advantages

@@ -145,3 +145,40 @@ def test_role_baseline_is_per_game_and_role():
     second = base.advantages([_ep(2, {"a": 1.0, "b": -1.0})])
     assert second == [{"a": 0.5, "b": -0.5}]
     assert base.value("g", "a") == 0.75 and base.value("other", "a") == 0.0
+
+
+def test_vectorised_policy_seeds_match_seed_sequence():
+    from langgames.rollout import _episode_seeds, episode_seed
+
+    cases = [(0, [0, 1, 2**32 - 1], 3), (2**32 - 1, [7, 1_000_000_000], 2), (5, [2**32], 1),
+             (2**40, [3], 2), (12345, list(range(50)), 4)]  # fmt: skip
+    for policy_seed, seeds, group_size in cases:
+        want = [episode_seed(policy_seed, s, m) for s in seeds for m in range(group_size)]
+        assert _episode_seeds(policy_seed, seeds, group_size) == want
+
+
+def test_results_do_not_depend_on_concurrency_or_the_verdict_objects():
+    seeds = range(4)
+    a = collect("langgames/BugHunt-v0", "reference", seeds, group_size=2)
+    b = collect("langgames/BugHunt-v0", "reference", seeds, group_size=2, concurrency=8)
+    strip = lambda e: {k: v for k, v in e.to_json().items() if k != "seconds"}  # noqa: E731
+    for x, y in zip(a, b, strict=True):
+        x_json, y_json = strip(x), strip(y)
+        for t in x_json["turns"] + y_json["turns"]:
+            t.pop("seconds")
+        assert x_json == y_json
+    verdicts = [id(t.verdict) for e in a for t in e.turns]
+    assert len(set(verdicts)) == len(verdicts)  # each turn holds its own verdict dict
+
+
+def test_rollout_bench_smoke(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "rollout_bench.py"
+    spec = importlib.util.spec_from_file_location("rollout_bench", script)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--episodes", "2", "--trials", "1", "--games", "NumberHunt-v0"]) == 0
+    assert "langgames/NumberHunt-v0" in capsys.readouterr().out
