@@ -6,6 +6,7 @@ message that tells the player what to write instead.
 
 from __future__ import annotations
 
+import ast
 import re
 
 from langgames.core import ParseError
@@ -68,4 +69,32 @@ def extract_code(action: str, entry: str) -> str:
         raise ParseError(f"the code is {len(code):,} characters; the limit is {MAX_CODE:,}")
     if not re.search(rf"(?m)^\s*def\s+{re.escape(entry)}\s*\(", code):
         raise ParseError(f"the code block does not define `{entry}`; write `def {entry}(...):`")
+    if _is_stub(code, entry):
+        raise ParseError(
+            f"`{entry}` has no body (only `...`, `pass` or a docstring): this is the prompt's "
+            "template, not an answer; write the function's code"
+        )
     return code
+
+
+def _is_stub(code: str, entry: str) -> bool:
+    """True when ``code`` is only the template ``def entry(...): ...`` (echoing the prompt).
+
+    Parsing is not running: `ast.parse` never executes the model's text.
+    """
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False  # unreadable code is for the sandbox to report
+    funcs = [n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == entry]
+    if len(tree.body) != 1 or not funcs:
+        return False
+    return all(
+        isinstance(stmt, ast.Pass)
+        or (
+            isinstance(stmt, ast.Expr)
+            and isinstance(stmt.value, ast.Constant)
+            and (stmt.value.value is Ellipsis or isinstance(stmt.value.value, str))
+        )
+        for stmt in funcs[0].body
+    )

@@ -348,3 +348,18 @@ def test_planted_bugs_are_specific_to_the_instance():
         programs.add(env.program)
         assert "spec_impl" in env.program or "def " in env.program
     assert len(programs) == 6
+
+
+def test_an_echoed_template_is_no_program_so_a_self_play_tester_cannot_farm_it():
+    """Self-play collusion: a policy whose coder echoes the prompt (its ``def name(xs): ...``
+    template) would hand its tester a trivially wrong program to 'find a bug' in. A stub is not
+    an answer: the coder's move is unparseable and the tester never earns from it."""
+    from langgames.policies import prompt_and_options
+    from langgames.registry import make_game
+
+    env = make_game("langgames/BugHunt-v0")
+    for seed in range(1_000_000_000, 1_000_000_005):
+        obs, info = env.reset(seed=seed)
+        *_, info = env.step(prompt_and_options(obs, info, env))
+        assert info["verdict"]["status"] == "unparseable"
+        assert "template" in info["verdict"]["reason"]
