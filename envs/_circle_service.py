@@ -233,7 +233,9 @@ class CircleWorker:
 
         self.client = CircleLibraryClient(handle)
         self.env = ScholarsCircle(
-            families=families or FAMILIES, library=self.client, difficulty=difficulty
+            families=families or FAMILIES,
+            library=self.client,  # type: ignore[arg-type]  # duck-typed: the Library API over Ray
+            difficulty=difficulty,
         )
 
     def pid(self) -> int:

@@ -925,10 +925,12 @@ class Validator:
         ]
         results = [self._call(boxes[0], code, jobs[0], timeout, math)] if boxes else []
         results += [f.result() for f in futures]
+        outputs: list[list[tuple[str, Any]]] = []
         for result in results:
             if isinstance(result, Verdict):
                 return result
-        return results
+            outputs.append(result)
+        return outputs
 
     def _call(
         self,

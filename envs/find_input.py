@@ -131,8 +131,9 @@ class FindInput(LanguageGame):
         roles=("player",),
         verifiers=("python",),
         answer_format=(
-            f"a call of f on literal arguments in \\boxed{{...}}, e.g. \\boxed{{{_EXAMPLE.strip('`')}}} "
-            f"(without a box, the last line of the reply is read; lists of at most {MAX_LEN} ints, every int from -{MAX_ABS} to {MAX_ABS})"
+            f"a call of f on literal arguments in \\boxed{{...}}, e.g. "
+            f"\\boxed{{{_EXAMPLE.strip('`')}}} (without a box, the last line of the reply is "
+            f"read; lists of at most {MAX_LEN} ints, every int from -{MAX_ABS} to {MAX_ABS})"
         ),
         reward_range=(-0.1, 1.0),
         max_return=1.0,

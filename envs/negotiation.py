@@ -238,12 +238,10 @@ class Negotiation(LanguageGame):
         return "\n".join(lines)
 
     def _candidates(self, role: str) -> list[str] | None:
-        out = []
-        if self._standing is not None and self._standing[0] != role:
-            out.append("move: accept")
-        for keep in itertools.product(*(range(c + 1) for c in self._counts)):
-            out.append(f"move: propose {self._show(keep)}")
-        return out
+        # No list: the legal moves ("accept" and every split) encode the state in a way a
+        # question-blind rule exploits (in self-play the reference accepts the standing offer, so
+        # "the shortest candidate" wins 66% against chance 3.5%).
+        return None
 
     # ------------------------------------------------------------------ judging
     def parse_move(self, text: str) -> Split | None:

@@ -108,8 +108,8 @@ class PredictOutput(LanguageGame):
         roles=("player",),
         verifiers=("exact",),
         answer_format=(
-            "the value the call returns as a Python literal in \\boxed{...} (e.g. \\boxed{[3, 1]}); "
-            "without a box, the last line of the reply is read"
+            "the value the call returns as a Python literal in \\boxed{...} (e.g. "
+            "\\boxed{[3, 1]}); without a box, the last line of the reply is read"
         ),
         reward_range=(-0.1, 1.0),
         max_return=1.0,

@@ -145,9 +145,13 @@ def check_reply_contract(
     for seed in seeds:
         bare = _episode_returns(make, seed, lambda env, role, ref: ref)
         for style, wrap in REPLY_STYLES.items():
-            got = _episode_returns(
-                make, seed, lambda env, role, ref, w=wrap: w(mark_answer(ref, _marker(env, role)))
-            )
+
+            def wrapped(
+                env: LanguageGame, role: str, ref: str, w: Callable[[str], str] = wrap
+            ) -> str:
+                return w(mark_answer(ref, _marker(env, role)))
+
+            got = _episode_returns(make, seed, wrapped)
             ok = all(math.isclose(got.get(r, 0.0), v, abs_tol=1e-9) for r, v in bare.items())
             report.record(
                 ok,

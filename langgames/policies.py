@@ -315,7 +315,9 @@ def split_policies(spec: str) -> list[str]:
     >>> split_policies('reference, openai:m?stop=["a","b"],random')
     ['reference', 'openai:m?stop=["a","b"]', 'random']
     """
-    parts, depth, quote, cur = [], 0, "", []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
     for ch in spec:
         if quote:
             quote = "" if ch == quote else quote
@@ -606,7 +608,7 @@ class HFPolicy:
             ids = new[row].tolist()
             if eos in ids:  # generation stops at the first end of sequence; the rest is padding
                 ids = ids[: ids.index(eos) + 1]
-            text = self.tokenizer.decode(ids, skip_special_tokens=True)
+            text = str(self.tokenizer.decode(ids, skip_special_tokens=True))
             cut = self._cut(text)
             if cut != text:  # keep the tokens whose text reaches the stop string's start
                 while ids and len(self.tokenizer.decode(ids[:-1], skip_special_tokens=True)) >= len(

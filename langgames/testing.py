@@ -399,6 +399,9 @@ class _Checker:
         unclosed reasoning blocks are judged as the contract says."""
         from langgames._contract_kit import check_reply_contract
 
+        game = type(self.env)
+        if game.answer_marker is None and game._answer_marker is LanguageGame._answer_marker:
+            return "skipped: the game declares no answer marker (`answer_marker`)"
         seed = EVAL_SEEDS.start + 11
         result = check_reply_contract(self.make, self.info.id, [seed])
         if result.failures:
@@ -992,7 +995,9 @@ def check_question_blind(
     results: dict[str, dict[str, Any]] = {}
     cls = type(probe)
     for name, opponents in opponent_setups(probe).items():
-        make_setup = (lambda o=opponents: cls(**{**kwargs, "opponents": o})) if opponents else make
+        make_setup: Callable[[], LanguageGame] = (
+            (lambda o=opponents: cls(**{**kwargs, "opponents": o})) if opponents else make  # type: ignore[misc]
+        )
         for level in probe.game_info.difficulty_levels:
             lists = candidate_lists(make_setup, seeds, per_episode=per_episode, difficulty=level)
             if lists:
@@ -1132,7 +1137,7 @@ def episode_rule_returns(
         "uniform candidate": uniform,
     }
     for feature, way in EPISODE_RULES:
-        policies[f"{way} {feature}"] = lambda seed, f=feature, w=way: rule_policy(f, w)
+        policies[f"{way} {feature}"] = lambda seed, f=feature, w=way: rule_policy(f, w)  # type: ignore[misc]
     out = {}
     for name, build in policies.items():
         total = 0.0

@@ -191,7 +191,6 @@ BAD_INPUTS = [
     ("inputs: [1, 2]", "input 1 must be a list"),
     ("inputs: [[1,, 2]]", "not a valid Python list literal"),
     ("inputs: [[--1]]", "not a valid Python list literal"),
-    ("inputs: [[1]]\ninputs: [[2]]", "2 lines starting with `inputs:`"),
     ("inputs: [" + "[1], " * 600 + "[1]]", "limit is 2,000"),
     ("inputs: " + "[" * 5000 + "]" * 5000, "limit is 2,000"),
     ("[[" + "9" * 1000 + "]]", f"from {-MAX_ABS} to {MAX_ABS}"),
@@ -225,13 +224,16 @@ def test_valid_inputs_read_exactly():
     assert parse_inputs("[[0]]") == [[0]]
 
 
-def test_padding_the_testers_reply_with_every_candidate_is_unreadable():
+def test_padding_the_testers_reply_with_every_candidate_plays_only_the_last():
+    """The reply contract reads the last `inputs:` line: listing every candidate submits the
+    last one only, never their union."""
     env = at_tester(seed=7)
     options = env.candidate_actions()
     assert len(options) == 6 and all(parse_inputs(o) for o in options)
     obs = env._observation()
-    _, reward, _, _, info = env.step("\n".join([obs, *options]))
-    assert info["verdict"]["status"] == "unparseable" and reward == -0.1
+    *_, info = env.step("\n".join([obs, *options]))
+    assert info["parsed_action"] == options[-1]
+    assert info["verdict"]["details"].get("inputs") == len(parse_inputs(options[-1]))
 
 
 # ----------------------------------------------------------------------------- policies

@@ -158,7 +158,6 @@ def test_feedback_and_history_are_shown():
         ("guess: {a} {a} {a} {a} {a}", "has 5"),
         ("guess: 1 2 3 4", "expected `guess:` followed by 4 letters"),
         ("guess: {a} {a} {a} {z}", "not in the alphabet"),
-        ("guess: {a} {a} {a} {a}\nguess: {a} {a} {a} {a}", "2 lines starting with `guess:`"),
         ("guess: " + "A " * 500, "expected `guess:` followed by 4 letters"),
     ],
 )
@@ -200,17 +199,22 @@ def test_candidates_are_legal_consistent_in_part_and_do_not_change_the_episode()
     assert consistent >= 2
 
 
-def test_padding_a_reply_with_every_candidate_is_unreadable():
+def test_padding_a_reply_with_every_candidate_plays_only_the_last():
+    """The reply contract reads the last `guess:` line: listing every candidate is one guess (the
+    last), never several; on one line the candidates are unreadable."""
     env = fresh(seed=7)
     obs, info = env.reset(seed=7)
     options = env.candidate_actions()
-    for padded in ("\n".join([obs, *options]), "\n".join(options), " ".join(options)):
-        env.reset(seed=7)
-        _, reward, _, _, info = env.step(padded)
-        assert info["verdict"]["status"] == "unparseable" and reward == -0.1
     env.reset(seed=7)
-    _, _, _, _, info = env.step(options[-1])
-    assert info["verdict"]["status"] in ("accepted", "correct")
+    *_, alone = env.step(options[-1])
+    for padded in ("\n".join([obs, *options]), "\n".join(options)):
+        env.reset(seed=7)
+        *_, info = env.step(padded)
+        assert info["parsed_action"] == options[-1] and info["verdict"] == alone["verdict"]
+        assert len(env._history) <= 1
+    env.reset(seed=7)
+    _, reward, _, _, info = env.step(" ".join(options))
+    assert info["verdict"]["status"] == "unparseable" and reward == -0.1
 
 
 @pytest.mark.parametrize("difficulty", [1, 2, 3])

@@ -98,8 +98,15 @@ def test_parsed_action_is_what_the_game_judged_and_always_text():
 
 
 def test_every_prompt_ends_with_the_marker_statement():
+    from langgames.core import LanguageGame
+
     for game_id in langgames.game_ids():
         env = make_game(game_id)
+        # Every registered game names its marker, so the kit's contract check runs on it.
+        assert (
+            type(env).answer_marker is not None
+            or type(env)._answer_marker is not LanguageGame._answer_marker
+        ), f"{game_id} declares no answer_marker"
         obs, _ = env.reset(seed=1_000_000_007)
         assert obs.endswith(env.answer_instruction()), game_id
 
@@ -123,7 +130,7 @@ def test_contract_scans_stay_linear_on_hostile_replies(name):
 
     small, large = seconds(half), seconds(text)
     assert large < 1.0, f"{name}: {large:.2f} s for {len(text):,} characters"
-    assert large < 3.5 * small + 0.01, f"{name}: {small:.4f} s -> {large:.4f} s when doubled"
+    assert large < 3.5 * small + 0.05, f"{name}: {small:.4f} s -> {large:.4f} s when doubled"
 
 
 # ------------------------------------------------------------------------------ every game

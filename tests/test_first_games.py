@@ -39,7 +39,9 @@ def test_numberhunt_reward_falls_linearly_past_the_budget(extra_guesses, expecte
         env.step(f"guess: {wrong}")
     obs, reward, terminated, truncated, info = env.step(str(env._secret))
     assert terminated and math.isclose(reward, expected)
-    assert info["verdict"]["status"] == ("correct" if expected == 1.0 else "incorrect")
+    # Found is found: the status is correct; the reward (and the reason) say how late it came.
+    assert info["verdict"]["status"] == "correct"
+    assert info["verdict"]["details"]["over_budget"] == (expected < 1.0)
 
 
 @pytest.mark.parametrize("bad", ["fifty", "guess: 4.5", "guess 1e3", "", "12 13", "9" * 41])

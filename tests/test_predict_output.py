@@ -72,7 +72,7 @@ def test_unreadable_replies_say_how_to_fix_them(reply, reason):
     obs, reward, terminated, _, info = env.step(reply)
     assert info["verdict"]["status"] == "unparseable" and reward == -0.1 and not terminated
     assert reason in info["verdict"]["reason"]
-    assert "Python literal alone on the last line" in obs
+    assert "Python literal in \\boxed{...}" in obs
 
 
 def test_difficulty_really_changes_the_work():

@@ -73,7 +73,9 @@ def test_interrupted_episode_is_written_on_reset_and_close(tmp_path):
 
 def test_opponent_moves_and_every_roles_return_are_recorded(tmp_path):
     path = tmp_path / "episodes.jsonl"
-    game = make_game("langgames/BugHunt-v0", opponents={"coder": reference}, candidates_in_info=True)
+    game = make_game(
+        "langgames/BugHunt-v0", opponents={"coder": reference}, candidates_in_info=True
+    )
     env = RecordEpisodes(game, path)
     obs, info = env.reset(seed=0)
     done = False

@@ -169,7 +169,10 @@ class Verdict:
         return cls(Status.CORRECT, 1.0, reason, details)
 
     @classmethod
-    def make_incorrect(cls, reason: str, *, reward: float = 0.0, **details: Any) -> Verdict:
+    def make_incorrect(cls, reason: str, **details: Any) -> Verdict:
+        """An incorrect verdict; ``reward=`` (default 0.0) gives partial credit, the rest of the
+        keywords are details. (One ``**details`` so that callers can pass any details dict.)"""
+        reward = float(details.pop("reward", 0.0))
         return cls(Status.INCORRECT, reward, reason, details)
 
     @classmethod

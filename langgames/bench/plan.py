@@ -129,7 +129,7 @@ FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def family_of(game_id: str) -> str:
     """The report family of ``game_id`` (see `FAMILIES`); ``"other"`` when no tag matches."""
     from langgames.errors import UnknownGame
