@@ -5,7 +5,9 @@ the interpreter for hours. So untrusted patterns are never matched in the host. 
 strings to classify, to one long-lived child process (``python -I -S``, the standard library
 only, its address space capped at 512 MB) over a pipe; the host waits at most ``deadline``
 seconds for the answer and otherwise kills the child's whole process group and starts a new one
-on the next call. The pattern is data in the child (``re.compile``), never code.
+on the next call. The pattern is data in the child (``re.compile``), never code. Jobs and replies
+are the frames of ``langgames.verifiers.wire`` (the sandbox's and math workers' format), which the
+child loads from its file.
 
 >>> judge = RegexJudge()
 >>> judge.classify(r"a+b", ["aab", "ba"]).matches
@@ -19,15 +21,16 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
-import select
 import signal
 import subprocess
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import Any
+
+from langgames.verifiers import wire
 
 __all__ = ["MatchResult", "RegexJudge", "default_judge"]
 
@@ -36,19 +39,23 @@ WORKER_MEMORY = 512 * 1024 * 1024
 #: Longest reply the host reads from the worker (the worker only sends booleans and a message).
 _MAX_REPLY = 1_000_000
 
-_WORKER_CODE = r"""
-import json, re, sys
+_WORKER_CODE = (
+    wire.child_bootstrap("wire")
+    + r"""
+import re
 try:
     import resource
     resource.setrlimit(resource.RLIMIT_AS, (LIMIT, LIMIT))
     resource.setrlimit(resource.RLIMIT_NOFILE, (16, 16))
 except Exception:
     pass
-out = sys.stdout
-out.write('{"ready": true}\n'); out.flush()
-for line in sys.stdin:
+wire.send_frame(1, {"ready": True})
+while True:
     try:
-        job = json.loads(line)
+        job = wire.read_frame(0)
+    except EOFError:
+        break
+    try:
         try:
             rx = re.compile(job["pattern"])
         except (re.error, OverflowError, RecursionError, ValueError) as err:
@@ -59,8 +66,9 @@ for line in sys.stdin:
         reply = {"limit": "the pattern needed more than the worker's memory"}
     except Exception as err:
         reply = {"crash": type(err).__name__ + ": " + str(err)[:300]}
-    out.write(json.dumps(reply) + "\n"); out.flush()
+    wire.send_frame(1, reply)
 """.replace("LIMIT", str(WORKER_MEMORY))
+)
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class RegexJudge:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._reader: wire.FrameReader | None = None
         self._owner = os.getpid()
         atexit.register(self.close)
 
@@ -93,35 +102,22 @@ class RegexJudge:
             start_new_session=True,
             close_fds=True,
         )
-        line = self._read_line(proc, time.monotonic() + 30.0)
-        if line is None or not json.loads(line).get("ready"):
+        assert proc.stdout is not None
+        self._reader = wire.FrameReader(proc.stdout.fileno(), limit=_MAX_REPLY)
+        hello = self._read_reply(time.monotonic() + 30.0)
+        if hello is None or not hello.get("ready"):
             self._kill(proc)
             raise RuntimeError("the regex worker process did not start")
         return proc
 
-    @staticmethod
-    def _read_line(proc: subprocess.Popen[bytes], deadline: float) -> bytes | None:
-        """One line from the worker, or ``None`` if none arrives before ``deadline``."""
-        assert proc.stdout is not None
-        fd = proc.stdout.fileno()
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
-                return None
-            chunk = os.read(fd, 65536)
-            if not chunk:
-                return None  # the worker died
-            chunks.append(chunk)
-            size += len(chunk)
-            if chunk.endswith(b"\n"):
-                return b"".join(chunks)
-            if size > _MAX_REPLY:
-                return None
+    def _read_reply(self, deadline: float) -> dict[str, Any] | None:
+        """The worker's next reply, or ``None`` if none arrives before ``deadline`` (or the worker
+        died, or sent more than `_MAX_REPLY` bytes)."""
+        assert self._reader is not None
+        try:
+            return self._reader.read(deadline)
+        except (EOFError, OSError, wire.WireError):
+            return None
 
     @staticmethod
     def _kill(proc: subprocess.Popen[bytes]) -> None:
@@ -138,7 +134,7 @@ class RegexJudge:
 
     def classify(self, pattern: str, strings: list[str], *, deadline: float = 1.0) -> MatchResult:
         """Whether ``pattern`` fully matches each of ``strings``, decided within ``deadline`` s."""
-        job = (json.dumps({"pattern": pattern, "strings": strings}) + "\n").encode()
+        job = wire.pack_frame({"pattern": pattern, "strings": strings})
         with self._lock:
             if self._owner != os.getpid():  # a forked copy must not share the parent's pipe
                 self._proc, self._owner = None, os.getpid()
@@ -148,13 +144,12 @@ class RegexJudge:
             start = time.monotonic()
             try:
                 assert proc.stdin is not None
-                proc.stdin.write(job)
-                proc.stdin.flush()
-                line = self._read_line(proc, start + deadline)
-            except (BrokenPipeError, OSError):
-                line = None
+                wire.write_all(proc.stdin.fileno(), job, start + deadline)
+                reply = self._read_reply(start + deadline)
+            except (TimeoutError, OSError):  # the worker stopped reading, or died
+                reply = None
             elapsed = time.monotonic() - start
-            if line is None:
+            if reply is None:
                 died = proc.poll() is not None
                 self._kill(proc)
                 self._proc = None
@@ -170,7 +165,6 @@ class RegexJudge:
                     "backtracking?)",
                     seconds=elapsed,
                 )
-        reply = json.loads(line)
         if "matches" in reply:
             return MatchResult("ok", [bool(m) for m in reply["matches"]], seconds=elapsed)
         if "error" in reply:

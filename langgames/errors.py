@@ -6,6 +6,12 @@ programming errors (a wrong keyword argument, an unknown game id, a missing opti
 
 Each class also derives from the matching built-in exception, so ``except ValueError`` and friends
 keep working for callers who do not know about langgames.
+
+Every exception a caller can meet is defined here (and re-exported where it is raised, so
+``langgames.verifiers.exact.MathParseError`` and friends still work). Exceptions that never leave
+the library's internals stay private to their modules: control flow of the program interpreter
+(``envs/_programs.py``), and the worker pipe protocol and value codec, which also run inside
+sandbox workers that cannot import langgames (``verifiers/_wire.py``, ``_sandbox_worker.py``).
 """
 
 from __future__ import annotations
@@ -16,13 +22,23 @@ from collections.abc import Iterable
 __all__ = [
     "ConformanceError",
     "ContractError",
+    "DatasetError",
     "InvalidActionType",
     "InvalidArgument",
     "LangGamesError",
+    "LibraryCorrupt",
+    "MathParseError",
+    "MathSizeError",
     "MissingExtra",
+    "NotExact",
     "ParseError",
+    "PolicyError",
     "ResetNeeded",
+    "SandboxUnavailable",
+    "TooLarge",
+    "Undefined",
     "UnknownGame",
+    "Unsupported",
     "did_you_mean",
 ]
 
@@ -96,3 +112,82 @@ class ParseError(Exception):
 class ContractError(ParseError, ValueError):
     """A reply the reply contract cannot read (`langgames.contract`), e.g. one that ends inside
     a reasoning block. The base class turns it into an `unparseable` verdict."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Raised by the math verifiers on text they cannot read (`langgames.verifiers.exact`). A model's
+# answer that fails to parse gets an `unparseable` verdict; these reach only direct callers of the
+# parser and evaluator.
+
+
+class MathParseError(ValueError):
+    """The text is not a mathematical answer the parser can read.
+
+    Attributes:
+        message: what went wrong, in words a person (or a model) can act on.
+        position: index in the text where reading failed, or ``None``.
+    """
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        self.message = message
+        self.position = position
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[type, tuple[str, int | None]]:  # crosses worker pipes intact
+        return (type(self), (self.message, self.position))
+
+
+class MathSizeError(MathParseError):
+    """The text exceeds a limit (length, nesting, size of a number): refused before any work."""
+
+
+class Unsupported(ValueError):
+    """The formula uses something outside the vocabulary (a function, a constant such as pi)."""
+
+
+class Undefined(ValueError):
+    """The formula has no value at this point (division by zero, factorial of -1, ...)."""
+
+
+class TooLarge(ValueError):
+    """A value met while evaluating exceeds `langgames.verifiers.exact.MAX_BITS` bits."""
+
+
+class NotExact(ValueError):
+    """The value is not rational (a root that is not exact, or an even root of a negative)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Games' own data.
+
+
+class DatasetError(InvalidArgument):
+    """The data given to a dataset game cannot be used as asked (the message says how to fix it)."""
+
+
+class LibraryCorrupt(LangGamesError, RuntimeError):
+    """A ScholarsCircle library archive cannot be used (not a library, another format, or SQLite
+    reports damage)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The Python sandbox (`langgames.verifiers.python`).
+
+
+class SandboxUnavailable(LangGamesError, RuntimeError):
+    """The sandbox could not start (or a required layer is missing and was asked for)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Model policies.
+
+
+class PolicyError(LangGamesError, RuntimeError):
+    """A model policy could not produce a reply (after its retries). ``kind`` names the cause."""
+
+    def __init__(self, message: str, kind: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+    def __reduce__(self) -> tuple[type, tuple[str, str]]:
+        return (type(self), (str(self), self.kind))

@@ -15,13 +15,14 @@ import pytest
 
 from langgames.errors import InvalidArgument
 from langgames.verifiers import _sandbox_worker as w
+from langgames.verifiers import wire
+from langgames.verifiers._sandbox_pool import _alive
 from langgames.verifiers.pysubset import SubsetPolicy, check_subset
 from langgames.verifiers.python import (
     CallResult,
     PythonSandbox,
     RunStatus,
     SandboxUnavailable,
-    _alive,
     default_sandbox,
     isolation_report,
     values_equal,
@@ -324,6 +325,97 @@ def test_codec_rejects_subclasses_and_forged_tags():
         w.encode_value(deep)
 
 
+# -- the wire format (every worker pipe: sandbox, math workers, regex worker) --------------------
+
+
+def test_wire_reader_keeps_a_partial_frame_across_a_deadline():
+    import time
+
+    read_end, write_end = os.pipe()
+    try:
+        frame = wire.pack_frame({"k": "case", "value": [1, 2]})
+        reader = wire.FrameReader(read_end, limit=1024)
+        os.write(write_end, frame[:7])
+        started = time.monotonic()
+        assert reader.read(time.monotonic() + 0.05) is None
+        assert 0.04 < time.monotonic() - started < 5
+        os.write(write_end, frame[7:] + wire.pack(b"raw"))
+        assert reader.read(time.monotonic() + 5) == {"k": "case", "value": [1, 2]}
+        assert reader.read_bytes(time.monotonic()) == b"raw"  # a past deadline still looks once
+        os.close(write_end)
+        write_end = -1
+        with pytest.raises(wire.PeerClosed):
+            reader.read(None)
+    finally:
+        os.close(read_end)
+        if write_end >= 0:
+            os.close(write_end)
+
+
+def test_wire_refuses_frames_over_the_limit_and_bodies_that_are_not_objects():
+    read_end, write_end = os.pipe()
+    try:
+        wire.send_frame(write_end, {"text": "x" * 100})
+        with pytest.raises(wire.WireError, match="exceeds the 50-byte limit"):
+            wire.read_frame(read_end, limit=50)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    with pytest.raises(wire.WireError, match="not a JSON object"):
+        wire.decode(b"[1, 2]")
+    with pytest.raises(wire.WireError, match="not valid JSON"):
+        wire.decode(b'{"x": NaN}')
+    with pytest.raises(ValueError, match="Out of range float"):
+        wire.encode({"x": math.nan})
+
+
+def test_wire_send_with_a_deadline_times_out_when_nobody_reads():
+    import time
+
+    read_end, write_end = os.pipe()
+    try:
+        started = time.monotonic()
+        with pytest.raises(TimeoutError, match="bytes in time"):
+            wire.send_bytes(write_end, b"x" * (4 << 20), deadline=time.monotonic() + 0.2)
+        assert time.monotonic() - started < 5
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (wire.pack_frame({"k": "start"})[:-1], "frame length does not match the data"),
+        (wire.pack_frame({"k": "start"}) + b"\0\0", "truncated frame header"),
+        (wire.pack(b"[1]"), "frame is not a JSON object (got list)"),
+        (wire.pack(b'{"v": Infinity}'), "frame is not valid JSON (ValueError)"),
+        (wire.pack(b"\xff"), "frame is not valid JSON (UnicodeDecodeError)"),
+    ],
+)
+def test_untrusted_frames_name_the_tampering(data, problem):
+    frames, found = wire.split_frames(data, limit=1 << 20)
+    assert found == problem
+    assert frames in ([], [{"k": "start"}])
+
+
+def test_a_child_that_cannot_import_langgames_speaks_the_same_frames():
+    program = wire.child_bootstrap("wire") + (
+        "job = wire.read_frame(0)\nwire.send_frame(1, {'echo': job, 'langgames': 'langgames' in "
+        "__import__('sys').modules})\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", program],
+        input=wire.pack_frame({"pattern": "a+"}),
+        capture_output=True,
+        timeout=60,
+        check=True,
+    )
+    frames, problem = wire.split_frames(proc.stdout, limit=1024)
+    assert problem is None
+    assert frames == [{"echo": {"pattern": "a+"}, "langgames": False}]
+
+
 # -- bad API input raises InvalidArgument ---------------------------------------------------------
 
 
@@ -448,6 +540,7 @@ def _layer(report, name):
     return next(row for row in report if row["layer"] == name)
 
 
+@pytest.mark.filterwarnings("ignore::langgames.verifiers.python.SandboxIsolationWarning")
 def test_runs_without_namespaces_and_says_so():
     with PythonSandbox(workers=1, namespaces=False) as sb:
         report = sb.isolation_report()
@@ -470,6 +563,7 @@ def test_env_var_turns_namespaces_and_seccomp_off(monkeypatch):
         assert sb.run("print('still runs')").stdout == "still runs\n"
 
 
+@pytest.mark.filterwarnings("ignore::langgames.verifiers.python.SandboxIsolationWarning")
 def test_missing_bwrap_falls_back(monkeypatch):
     monkeypatch.setenv("PATH", "/nonexistent")
     with PythonSandbox(workers=1) as sb:
@@ -538,6 +632,7 @@ def test_runs_are_deterministic_across_workers_and_fresh_per_run(sandbox):
     assert len(draws) == 4  # a fresh random state per run, as in a new interpreter
 
 
+@pytest.mark.filterwarnings("ignore::langgames.verifiers.python.SandboxIsolationWarning")
 def test_broken_bwrap_falls_back_with_its_reason(monkeypatch, tmp_path):
     fake = tmp_path / "bwrap"
     fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to create new namespace' >&2\nexit 1\n")

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from langgames.verifiers.python import PythonSandbox, RunStatus, _descendants
+from langgames.verifiers._sandbox_pool import _descendants
+from langgames.verifiers.python import PythonSandbox, RunStatus
 from langgames.verifiers.verdict import Status
 
 SECRET = "s3cr3t-LANGGAMES-7f1c"  # noqa: S105 - a marker string, not a credential

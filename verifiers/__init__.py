@@ -8,6 +8,8 @@
   deadlines (see ``langgames.verifiers.math``); `extract_answer`, `parse_answer`, `evaluate_at`:
   the same without SymPy at import (``langgames.verifiers.exact``).
 - `encode_value` / `decode_value`: the sandbox's exact value codec (``langgames.verifiers.codec``).
+- ``langgames.verifiers.wire``: the length-prefixed frames every worker pipe speaks (the sandbox,
+  the math workers, a game's own worker process).
 
 Heavy verifiers load lazily: importing this package costs almost nothing and starts no process.
 """

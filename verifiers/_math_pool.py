@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
-import select
 import signal
 import subprocess
 import sys
@@ -29,7 +27,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from langgames.verifiers._math_worker import FRAME, encode_job
+from langgames.verifiers import _wire
+from langgames.verifiers._math_worker import encode_job
 
 __all__ = ["Reply", "WorkerPool", "get_pool", "shutdown"]
 
@@ -69,40 +68,19 @@ class _Worker:
             start_new_session=True,  # a Ctrl-C aimed at the host does not kill its workers
         )
         self.ready = False
-        self.buffer = bytearray()
+        assert self.proc.stdout is not None and self.proc.stdin is not None
+        self.reader = _wire.FrameReader(self.proc.stdout.fileno(), limit=_MAX_REPLY)
 
     def read(self, deadline: float) -> dict[str, Any] | None:
-        """The next reply, or ``None`` at the deadline. Raises ``EOFError`` if the worker died."""
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        while True:
-            if len(self.buffer) >= FRAME.size:
-                (size,) = FRAME.unpack(self.buffer[: FRAME.size])
-                if size > _MAX_REPLY:
-                    raise EOFError(f"the worker sent a reply of {size} bytes")
-                if len(self.buffer) >= FRAME.size + size:
-                    body = bytes(self.buffer[FRAME.size : FRAME.size + size])
-                    del self.buffer[: FRAME.size + size]
-                    reply: dict[str, Any] = json.loads(body)
-                    return reply
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            readable, _, _ = select.select([fd], [], [], remaining)
-            if readable:
-                chunk = os.read(fd, 65536)
-                if not chunk:
-                    raise EOFError("the worker closed its output")
-                self.buffer += chunk
+        """The next reply, or ``None`` at the deadline. Raises ``EOFError`` if the worker died
+        and ``ValueError`` (`_wire.WireError`) if it sent a reply over the limit or not JSON."""
+        return self.reader.read(deadline)
 
     def poll_ready(self) -> bool:
-        """Read the worker's hello if it has already arrived (never blocks)."""
+        """Read the worker's hello if it has already arrived (never blocks: a partial hello
+        stays buffered for the next look)."""
         try:
-            assert self.proc.stdout is not None
-            if select.select([self.proc.stdout.fileno()], [], [], 0)[0]:
-                hello = self.read(time.monotonic() + 1.0)  # a frame is arriving: read all of it
-            else:
-                hello = None
+            hello = self.read(time.monotonic())
         except (EOFError, OSError, ValueError):
             return False
         if hello is not None and hello.get("ready"):
@@ -110,9 +88,9 @@ class _Worker:
         return self.ready
 
     def send(self, data: bytes) -> None:
+        """Write one frame (from `encode_job`) into the worker's input pipe."""
         assert self.proc.stdin is not None
-        self.proc.stdin.write(data)
-        self.proc.stdin.flush()
+        _wire.write_all(self.proc.stdin.fileno(), data)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

@@ -3,7 +3,7 @@
 Started by `langgames.verifiers._math_pool` as ``python -m langgames.verifiers._math_worker``. It
 imports SymPy and the comparison rules once, says it is ready, then answers jobs one at a time:
 
-- frames are a 4-byte big-endian length followed by the body;
+- frames are `langgames.verifiers._wire` frames: a 4-byte big-endian length, then the body;
 - host -> worker bodies are pickles of plain dicts holding `ParsedMath` objects the host built
   with the safe parser (the worker trusts only its parent, which wrote its stdin pipe; it never
   parses or evaluates text as code);
@@ -18,45 +18,45 @@ the process. The worker exits when its parent disappears or closes the pipe.
 
 from __future__ import annotations
 
-import json
 import os
 import pickle
-import struct
 import sys
 import threading
 import time
 import traceback
-from typing import Any, BinaryIO
+from typing import Any
+
+from langgames.verifiers import _wire
 
 __all__ = ["FRAME", "MEMORY_LIMIT", "encode_job", "main"]
 
-FRAME = struct.Struct(">I")
+#: The frame header (`langgames.verifiers._wire.HEADER`), named here for older callers.
+FRAME = _wire.HEADER
 #: Address-space limit of a worker process, in bytes.
 MEMORY_LIMIT = 4 * 1024**3
 _MAX_FRAME = 256 * 1024 * 1024
+_STDIN, _STDOUT = 0, 1
 
 
 def encode_job(job: dict[str, Any]) -> bytes:
     """One host -> worker frame."""
-    body = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
-    return FRAME.pack(len(body)) + body
+    return _wire.pack(pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _write(stream: BinaryIO, message: dict[str, Any]) -> None:
-    body = json.dumps(message, allow_nan=False).encode("utf-8")
-    stream.write(FRAME.pack(len(body)) + body)
-    stream.flush()
+_write_lock = threading.Lock()
 
 
-def _read(stream: BinaryIO) -> dict[str, Any] | None:
-    header = stream.read(FRAME.size)
-    if len(header) < FRAME.size:
-        return None
-    (size,) = FRAME.unpack(header)
-    if size > _MAX_FRAME:
-        raise ValueError(f"job frame of {size} bytes is too large")
-    body = stream.read(size)
-    if len(body) < size:
+def _write(message: dict[str, Any]) -> None:
+    frame = _wire.pack_frame(message)
+    with _write_lock:  # a partial reply and the final one never interleave
+        _wire.write_all(_STDOUT, frame)
+
+
+def _read() -> dict[str, Any] | None:
+    """The next job, or None when the host closed the pipe."""
+    try:
+        body = _wire.recv_bytes(_STDIN, _MAX_FRAME)
+    except EOFError:
         return None
     job: dict[str, Any] = pickle.loads(body)  # noqa: S301 - written by our parent process only
     return job
@@ -114,18 +114,17 @@ def main() -> int:
 
     import langgames.verifiers._math_compare  # noqa: F401
 
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # nothing may print into the reply stream
+    sys.stdout = sys.stderr  # nothing may print into the reply stream (fd 1, written directly)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
-    _write(stdout, {"ready": True, "pid": os.getpid()})
+    _write({"ready": True, "pid": os.getpid()})
     while True:
-        job = _read(stdin)
+        job = _read()
         if job is None:
             return 0
         job_id = job.get("id")
 
         def send(message: dict[str, Any], job_id: Any = job_id) -> None:
-            _write(stdout, {"id": job_id, **message})
+            _write({"id": job_id, **message})
 
         try:
             reply = {"final": True, **_handle(job, send)}

@@ -10,8 +10,11 @@ This file is standard-library only and has two lives:
   wall-clock deadline by killing the child's whole process tree, and replies with the exit status
   only. The child reads its job from its own pipe; its output goes to the host directly;
 * imported by the host (``langgames.verifiers._sandbox_worker``), it provides the shared pieces:
-  the frame format, the tagged-JSON value codec, the seccomp support check and `Collector` (the
-  parent's side of one run's pipes).
+  the tagged-JSON value codec and `Collector` (the parent's side of one run's pipes).
+
+Two sibling modules, also standard library only, hold the rest: ``_wire`` (the length-prefixed
+frames on every pipe) and ``_seccomp`` (the system-call filter). Run as a script, the worker loads
+them by path (its folder is deliberately not importable); bubblewrap binds all three files.
 
 Nothing here decides a verdict: the worker only reports exit status and timings; the host
 (``langgames.verifiers.python``) collects the frames and interprets them. Frames written by the
@@ -32,80 +35,37 @@ import contextlib
 import json
 import math
 import os
-import platform
 import signal
-import struct
 import time
-from typing import Any
-
-# ---------------------------------------------------------------------------------------------
-# Frames: 4-byte big-endian length, then a UTF-8 JSON object.
-
-FRAME_HEADER = struct.Struct(">I")
-MAX_JOB_BYTES = 64 * 1024 * 1024
+from typing import TYPE_CHECKING, Any
 
 
-def pack_frame(obj: Any) -> bytes:
-    """Serialise ``obj`` (plain JSON data, no NaN) as one length-prefixed frame."""
-    body = json.dumps(obj, separators=(",", ":"), allow_nan=False).encode("utf-8")
-    return FRAME_HEADER.pack(len(body)) + body
+def _load_sibling(name: str) -> Any:
+    """Load ``name``.py from this file's folder, by its path (run as a script, that folder is not
+    importable: see above; inside bubblewrap it holds only this file and its two siblings)."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_langgames_worker{name}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the sandbox worker's module {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
 
 
-def write_all(fd: int, data: bytes) -> None:
-    """Write every byte of ``data`` to ``fd`` (a blocking descriptor)."""
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
+if TYPE_CHECKING or __name__ != "__main__":
+    from langgames.verifiers import _seccomp, _wire
+else:  # the worker script: standard library only, siblings loaded by path
+    _seccomp = _load_sibling("_seccomp")
+    _wire = _load_sibling("_wire")
 
-
-def read_exact(fd: int, n: int) -> bytes:
-    """Read exactly ``n`` bytes from a blocking ``fd``; raise ``EOFError`` on a short stream."""
-    chunks = []
-    while n:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            raise EOFError("stream closed")
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
-
-
-def read_frame(fd: int, limit: int = MAX_JOB_BYTES) -> Any:
-    """Read one frame from a blocking ``fd`` (trusted peer)."""
-    (size,) = FRAME_HEADER.unpack(read_exact(fd, FRAME_HEADER.size))
-    if size > limit:
-        raise ValueError(f"frame of {size} bytes exceeds the {limit}-byte limit")
-    return json.loads(read_exact(fd, size))
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"non-finite number literal {name} is not allowed in a frame")
-
-
-def split_frames(data: bytes, limit: int) -> tuple[list[dict[str, Any]], str | None]:
-    """Parse untrusted bytes into frames: ``(frames, problem)``, problem naming any tampering."""
-    frames: list[dict[str, Any]] = []
-    pos = 0
-    while pos < len(data):
-        if len(data) - pos < FRAME_HEADER.size:
-            return frames, "truncated frame header"
-        (size,) = FRAME_HEADER.unpack_from(data, pos)
-        pos += FRAME_HEADER.size
-        if size > limit or pos + size > len(data):
-            return frames, "frame length does not match the data"
-        try:
-            obj = json.loads(
-                data[pos : pos + size].decode("utf-8"), parse_constant=_reject_constant
-            )
-        except (ValueError, RecursionError, UnicodeDecodeError) as exc:
-            return frames, f"frame is not valid JSON ({type(exc).__name__})"
-        if not isinstance(obj, dict):
-            return frames, "frame is not a JSON object"
-        frames.append(obj)
-        pos += size
-    return frames, None
-
+# The frame format (length-prefixed JSON) is `_wire`'s; these names are used on both sides.
+pack_frame = _wire.pack_frame
+read_frame = _wire.read_frame
+write_all = _wire.write_all
+split_frames = _wire.split_frames
 
 # ---------------------------------------------------------------------------------------------
 # Tagged JSON: plain Python data across the boundary with its exact types preserved.
@@ -196,204 +156,11 @@ def decode_value(data: Any, _depth: int = 0) -> Any:
 
 
 # ---------------------------------------------------------------------------------------------
-# seccomp: a hand-written classic-BPF filter (no dependency), x86_64 and aarch64 only.
-
-_AUDIT_ARCH = {"x86_64": 0xC000003E, "aarch64": 0xC00000B7}
-_MACHINE_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
-
-# System calls that no snippet has a reason to make: the process is killed (status `forbidden`).
-_KILL_CALLS = [
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "unshare",
-    "setns",
-    "kexec_load",
-    "kexec_file_load",
-    "bpf",
-    "perf_event_open",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "reboot",
-    "swapon",
-    "swapoff",
-    "acct",
-    "settimeofday",
-    "clock_settime",
-    "clock_adjtime",
-    "adjtimex",
-    "sethostname",
-    "setdomainname",
-    "userfaultfd",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "lookup_dcookie",
-    "fanotify_init",
-    "syslog",
-    "quotactl",
-    "iopl",
-    "ioperm",
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
-    "open_tree",
-    "move_mount",
-    "fsopen",
-    "fsconfig",
-    "fsmount",
-    "fspick",
-    "mount_setattr",
-    "pidfd_getfd",
-]
-# System calls that fail with EPERM, so ordinary library code sees a PermissionError it can handle.
-_EPERM_CALLS = [
-    "connect",
-    "accept",
-    "accept4",
-    "bind",
-    "listen",
-    "sendmsg",
-    "sendmmsg",
-    "execve",
-    "execveat",
-    "personality",
-    "pidfd_open",
-    "pidfd_send_signal",
-]
-_SIGNAL_CALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
-
-_X86_64 = dict(
-    socket=41, socketpair=53, connect=42, accept=43, accept4=288, bind=49, listen=50, sendto=44,
-    sendmsg=46, sendmmsg=307, ptrace=101, process_vm_readv=310, process_vm_writev=311, mount=165,
-    umount2=166, pivot_root=155, chroot=161, unshare=272, setns=308, kexec_load=246,
-    kexec_file_load=320, bpf=321, perf_event_open=298, keyctl=250, add_key=248, request_key=249,
-    init_module=175, finit_module=313, delete_module=176, reboot=169, swapon=167, swapoff=168,
-    acct=163, settimeofday=164, clock_settime=227, clock_adjtime=305, adjtimex=159,
-    sethostname=170, setdomainname=171, userfaultfd=323, open_by_handle_at=304,
-    name_to_handle_at=303, personality=135, lookup_dcookie=212, fanotify_init=300, syslog=103,
-    quotactl=179, execve=59, execveat=322, clone=56, clone3=435, kill=62, tkill=200, tgkill=234,
-    rt_sigqueueinfo=129, rt_tgsigqueueinfo=297, pidfd_open=434, pidfd_send_signal=424,
-    pidfd_getfd=438, io_uring_setup=425, io_uring_enter=426, io_uring_register=427, open_tree=428,
-    move_mount=429, fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442,
-    iopl=172, ioperm=173,
-)  # fmt: skip
-_AARCH64 = dict(
-    socket=198, socketpair=199, connect=203, accept=202, accept4=242, bind=200, listen=201,
-    sendto=206, sendmsg=211, sendmmsg=269, ptrace=117, process_vm_readv=270,
-    process_vm_writev=271, mount=40, umount2=39, pivot_root=41, chroot=51, unshare=97, setns=268,
-    kexec_load=104, kexec_file_load=294, bpf=280, perf_event_open=241, keyctl=219, add_key=217,
-    request_key=218, init_module=105, finit_module=273, delete_module=106, reboot=142, swapon=224,
-    swapoff=225, acct=89, settimeofday=170, clock_settime=112, clock_adjtime=266, adjtimex=171,
-    sethostname=161, setdomainname=162, userfaultfd=282, open_by_handle_at=265,
-    name_to_handle_at=264, personality=92, lookup_dcookie=18, fanotify_init=262, syslog=116,
-    quotactl=60, execve=221, execveat=281, clone=220, clone3=435, kill=129, tkill=130, tgkill=131,
-    rt_sigqueueinfo=138, rt_tgsigqueueinfo=240, pidfd_open=434, pidfd_send_signal=424,
-    pidfd_getfd=438, io_uring_setup=425, io_uring_enter=426, io_uring_register=427, open_tree=428,
-    move_mount=429, fsopen=430, fsconfig=431, fsmount=432, fspick=433, mount_setattr=442,
-)  # fmt: skip
-_SYSCALLS = {"x86_64": _X86_64, "aarch64": _AARCH64}
-
-_RET_KILL_PROCESS = 0x80000000
-_RET_ALLOW = 0x7FFF0000
-_RET_ERRNO = 0x00050000
-_EPERM, _ENOSYS, _EAFNOSUPPORT = 1, 38, 97
-_AF_UNIX = 1
-_NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET
-_LD, _JEQ, _JGE, _JSET, _RET = 0x20, 0x15, 0x35, 0x45, 0x06
-
-
-def seccomp_arch() -> tuple[str | None, str]:
-    """Return ``(arch, detail)``: the filter's architecture, or None and why there is none."""
-    if not sys.platform.startswith("linux"):
-        return None, f"seccomp is Linux-only (this is {sys.platform})"
-    machine = platform.machine().lower()
-    machine = _MACHINE_ALIASES.get(machine, machine)
-    if machine not in _SYSCALLS or struct.calcsize("P") != 8:
-        return None, f"no seccomp filter for architecture {machine!r} (have x86_64, aarch64)"
-    return machine, f"classic-BPF filter for {machine}"
-
-
-def _arg_offset(index: int, high: bool = False) -> int:
-    return 16 + 8 * index + (4 if high else 0)  # struct seccomp_data, little-endian
-
-
-def build_seccomp_filter(arch: str, protected_pids: list[int]) -> list[tuple[int, int, int, int]]:
-    """The BPF program as ``(code, jt, jf, k)`` tuples; every block ends in a return."""
-    nrs = _SYSCALLS[arch]
-    kill, deny = _RET_KILL_PROCESS, _RET_ERRNO | _EPERM
-    prog = [(_LD, 0, 0, 4), (_JEQ, 1, 0, _AUDIT_ARCH[arch]), (_RET, 0, 0, kill), (_LD, 0, 0, 0)]
-    if arch == "x86_64":  # the x32 ABI aliases every call above 0x40000000
-        prog += [(_JGE, 0, 1, 0x40000000), (_RET, 0, 0, kill)]
-
-    def block(nr: int, body: list[tuple[int, int, int, int]]) -> None:
-        prog.append((_JEQ, 0, len(body), nr))
-        prog.extend(body)
-
-    for name in _KILL_CALLS:
-        if name in nrs:
-            block(nrs[name], [(_RET, 0, 0, kill)])
-    for name in _EPERM_CALLS:
-        block(nrs[name], [(_RET, 0, 0, deny)])
-    block(nrs["clone3"], [(_RET, 0, 0, _RET_ERRNO | _ENOSYS)])  # libc falls back to clone()
-    for name in ("socket", "socketpair"):
-        block(
-            nrs[name],
-            [
-                (_LD, 0, 0, _arg_offset(0)),
-                (_JEQ, 0, 1, _AF_UNIX),
-                (_RET, 0, 0, _RET_ALLOW),
-                (_RET, 0, 0, _RET_ERRNO | _EAFNOSUPPORT),
-            ],
-        )
-    # sendto with a destination address would reach a unix socket by path without connect().
-    block(
-        nrs["sendto"],
-        [
-            (_LD, 0, 0, _arg_offset(4)),
-            (_JEQ, 0, 3, 0),
-            (_LD, 0, 0, _arg_offset(4, high=True)),
-            (_JEQ, 0, 1, 0),
-            (_RET, 0, 0, _RET_ALLOW),
-            (_RET, 0, 0, deny),
-        ],
-    )
-    block(
-        nrs["clone"],
-        [
-            (_LD, 0, 0, _arg_offset(0)),
-            (_JSET, 0, 1, _NAMESPACE_FLAGS),
-            (_RET, 0, 0, deny),
-            (_RET, 0, 0, _RET_ALLOW),
-        ],
-    )
-    targets = sorted({pid & 0xFFFFFFFF for pid in protected_pids})
-    guard = [(_LD, 0, 0, _arg_offset(0))]
-    for target in targets:
-        guard += [(_JEQ, 0, 1, target), (_RET, 0, 0, deny)]
-    guard.append((_RET, 0, 0, _RET_ALLOW))
-    for name in _SIGNAL_CALLS:
-        block(nrs[name], guard)
-    prog.append((_RET, 0, 0, _RET_ALLOW))
-    return prog
-
-
-# ---------------------------------------------------------------------------------------------
 # Child confinement (runs in the forked child, before any untrusted code).
 
 _PR_SET_PDEATHSIG = 1
 _PR_SET_DUMPABLE = 4
-_PR_SET_SECCOMP = 22
 _PR_SET_CHILD_SUBREAPER = 36
-_PR_SET_NO_NEW_PRIVS = 38
-_SECCOMP_MODE_FILTER = 2
 _CLONE_NEWNS, _CLONE_NEWIPC = 0x00020000, 0x08000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
 _MS_REC, _MS_PRIVATE = 0x4000, 0x40000
@@ -428,31 +195,11 @@ class _Libc:
 
     def prepare_filter(self, prog: list[tuple[int, int, int, int]]) -> None:
         """Build the ``sock_fprog`` once, in the worker, so each child only makes two calls."""
-        import ctypes as c
-
-        class SockFilter(c.Structure):
-            _fields_ = [("code", c.c_ushort), ("jt", c.c_ubyte), ("jf", c.c_ubyte), ("k", c.c_uint)]
-
-        class SockFprog(c.Structure):
-            _fields_ = [("len", c.c_ushort), ("filter", c.POINTER(SockFilter))]
-
-        self.filter_array = (SockFilter * len(prog))(*[SockFilter(*ins) for ins in prog])
-        self.fprog = SockFprog(len(prog), c.cast(self.filter_array, c.POINTER(SockFilter)))
+        self.seccomp_filter = _seccomp.prepare_filter(prog)
 
     def install_filter(self) -> None:
         """Set no_new_privs and install the prepared filter on this (single-threaded) process."""
-        c = self.ctypes
-        self.prctl(_PR_SET_NO_NEW_PRIVS, c.c_ulong(1))
-        self.check(
-            self.lib.prctl(
-                c.c_int(_PR_SET_SECCOMP),
-                c.c_ulong(_SECCOMP_MODE_FILTER),
-                c.byref(self.fprog),
-                c.c_ulong(0),
-                c.c_ulong(0),
-            ),
-            "prctl(PR_SET_SECCOMP)",
-        )
+        _seccomp.install_filter(self.lib, self.seccomp_filter)
 
     def private_mounts(self, size: int) -> None:
         """A mount and IPC namespace of this run's own, with a fresh tmpfs on each shared dir."""
@@ -894,7 +641,7 @@ def _run_one(control: dict[str, Any], fds: list[int], cfg: dict[str, Any], sock:
                     gone = True
                 else:
                     with contextlib.suppress(ValueError):
-                        request = json.loads(message)
+                        request = _wire.decode(message, "control message")
                         stopped = request == {"op": "stop", "id": control.get("id")}
         if exit_fd is None and os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT):
             exited = True
@@ -920,7 +667,7 @@ def serve(sock: Any, cfg: dict[str, Any]) -> None:
             return
         control: Any = None
         try:
-            control = json.loads(message)
+            control = _wire.decode(message, "control message")
             if control.get("op") == "exit":
                 return
             if control.get("op") != "run":
@@ -937,7 +684,7 @@ def serve(sock: Any, cfg: dict[str, Any]) -> None:
             with contextlib.suppress(OSError):
                 os.close(fd)
         reply["id"] = control.get("id") if isinstance(control, dict) else None
-        sock.send(json.dumps(reply).encode())
+        sock.send(_wire.encode(reply))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1051,7 +798,7 @@ def main() -> None:
     for fd in (0, 1):
         os.dup2(devnull, fd)
     os.close(devnull)
-    init = json.loads(sock.recv(CONTROL_MAX))
+    init = _wire.decode(sock.recv(CONTROL_MAX), "init message")
     libc = _Libc()
     libc.prctl(_PR_SET_CHILD_SUBREAPER, libc.ctypes.c_ulong(1))
     libc.prctl(_PR_SET_PDEATHSIG, libc.ctypes.c_ulong(signal.SIGKILL))
@@ -1066,7 +813,7 @@ def main() -> None:
     # In bubblewrap's user namespace (an ordinary user) the worker is uid 65534 there with every
     # capability of that namespace: enough to give each child its own mounts, then drop them all.
     userns_admin = not is_root and bool(effective_caps() & (1 << _CAP_SYS_ADMIN))
-    arch, arch_detail = seccomp_arch()
+    arch, arch_detail = _seccomp.seccomp_arch()
     cfg: dict[str, Any] = {
         "libc": libc,
         "private_tmp": bool(init["namespaces"]),
@@ -1079,7 +826,7 @@ def main() -> None:
     }
     if arch and init["seccomp"]:
         protected = [os.getpid(), -os.getpgrp(), -1, 1, cfg["host_pid"]]
-        libc.prepare_filter(build_seccomp_filter(arch, protected))
+        libc.prepare_filter(_seccomp.build_seccomp_filter(arch, protected))
     probe = _probe(cfg)
     uid = NOBODY if cfg["drop_uid"] else os.getuid()
     if not init["namespaces"]:
@@ -1102,7 +849,7 @@ def main() -> None:
         "process_baseline": cfg["process_baseline"],
         **probe,
     }
-    sock.send(json.dumps(ready).encode())
+    sock.send(_wire.encode(ready))
     serve(sock, cfg)
 
 

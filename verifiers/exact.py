@@ -25,6 +25,14 @@ from collections.abc import Mapping
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from langgames.errors import (
+    MathParseError,
+    MathSizeError,
+    NotExact,
+    TooLarge,
+    Undefined,
+    Unsupported,
+)
 from langgames.verifiers._math_extract import extract_answer
 
 if TYPE_CHECKING:
@@ -54,24 +62,6 @@ MAX_FACTORIAL = 1_000
 _NAMES = {"Exp1": "e", "Pi": "pi", "ImaginaryUnit": "i", "Infinity": "infinity"}
 
 
-class MathParseError(ValueError):
-    """The text is not a mathematical answer the parser can read.
-
-    Attributes:
-        message: what went wrong, in words a person (or a model) can act on.
-        position: index in the text where reading failed, or ``None``.
-    """
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        self.message = message
-        self.position = position
-        super().__init__(message)
-
-
-class MathSizeError(MathParseError):
-    """The text exceeds a limit (length, nesting, size of a number): refused before any work."""
-
-
 def parse_answer(text: str) -> ParsedMath:
     """Parse ``text`` with the safe parser into a `ParsedMath` (cached; loads SymPy on first use).
     Raises `MathParseError` or its subclass `MathSizeError`."""
@@ -91,22 +81,6 @@ def __getattr__(name: str) -> Any:
 
         return ParsedMath
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-class Unsupported(ValueError):
-    """The formula uses something outside the vocabulary (a function, a constant such as pi)."""
-
-
-class Undefined(ValueError):
-    """The formula has no value at this point (division by zero, factorial of -1, ...)."""
-
-
-class TooLarge(ValueError):
-    """A value met while evaluating exceeds `MAX_BITS` bits."""
-
-
-class NotExact(ValueError):
-    """The value is not rational (a root that is not exact, or an even root of a negative)."""
 
 
 def _bits(value: Fraction) -> int:
@@ -188,7 +162,7 @@ def evaluate_at(expr: Any, values: Mapping[str, Fraction]) -> Fraction:
     >>> evaluate_at(parse_math("n^(n^n)"), {"n": Fraction(9)})
     Traceback (most recent call last):
     ...
-    langgames.verifiers.exact.TooLarge: a power exceeds 13,000 bits
+    langgames.errors.TooLarge: a power exceeds 13,000 bits
     """
     import sympy
 

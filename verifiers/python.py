@@ -4,6 +4,10 @@
 against ``(args, expected)`` cases (`check`, which returns a `Verdict`). Untrusted code never runs
 in this process and never raises here: whatever it does becomes a status.
 
+This module is the public class and the verdict logic (what a worker's reply means, how values
+compare). The processes live elsewhere: the worker pool in ``_sandbox_pool``, the worker itself in
+``_sandbox_worker``, its seccomp filter in ``_seccomp``, and the frames on every pipe in ``_wire``.
+
 Layers (each reported by `isolation_report`, and named in every result's ``details``):
 
 * a pool of long-lived worker processes (one per core by default), started once with the common
@@ -16,8 +20,9 @@ Layers (each reported by `isolation_report`, and named in every result's ``detai
 * each worker lives in its own bubblewrap namespace (new pid, network, ipc, uts, cgroup and, for
   an ordinary user, user namespaces) with a *minimal read-only view* of the file system: ``/usr``,
   ``/lib*``, the interpreter's prefix (site-packages hidden), ``/etc/ld.so.cache``,
-  ``/etc/localtime`` and the worker script, plus fresh ``/proc``, ``/dev`` and ``/tmp``; nothing
-  of ``/home``, ``/root``, ``/var``, ``/run``, the working directory, the project or its venv.
+  ``/etc/localtime`` and the worker script with its two sibling modules, plus fresh ``/proc``,
+  ``/dev`` and ``/tmp``; nothing of ``/home``, ``/root``, ``/var``, ``/run``, the working
+  directory, the project or its venv.
   Without bubblewrap the sandbox still runs, with the missing layers reported loudly (doctor, every
   result's ``details``, a one-time `SandboxIsolationWarning`); ``LANGGAMES_SANDBOX_NAMESPACES=1``
   refuses to run instead;
@@ -60,30 +65,23 @@ correct
 from __future__ import annotations
 
 import atexit
-import contextlib
 import enum
-import json
 import keyword
 import logging
 import math
 import os
-import queue
-import select
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import threading
-import time
 import uuid
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
-from langgames.errors import InvalidArgument, LangGamesError
+from langgames.errors import InvalidArgument, SandboxUnavailable
 from langgames.verifiers import _sandbox_worker as _w
+from langgames.verifiers import _wire
+from langgames.verifiers._sandbox_pool import _SYSTEM_TREES, WorkerPool, _under
 
 if TYPE_CHECKING:  # RestrictedPython loads only when a subset policy is used
     from langgames.verifiers.pysubset import SubsetPolicy
@@ -120,9 +118,6 @@ MAX_CODE_CHARS = 1_000_000
 _HOST_GRACE = (
     10.0  # seconds the host waits beyond a job's deadline before declaring the worker hung
 )
-_STARTUP_TIMEOUT = 30.0
-_WORKER_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_sandbox_worker.py")
-_INTERPRETER = os.path.realpath(sys.executable)
 _ENV_NAMESPACES = "LANGGAMES_SANDBOX_NAMESPACES"
 _ENV_SECCOMP = "LANGGAMES_SANDBOX_SECCOMP"
 _DEFAULT_POLICY: Literal["default"] = "default"
@@ -140,16 +135,12 @@ class SandboxIsolationWarning(UserWarning):
 _warned: set[str] = set()
 
 
-def _warn_once(message: str) -> None:
+def _warn_once(message: str, stacklevel: int = 3) -> None:
     """Warn (and log) once per process and message: a game that runs model code is starting."""
     if message not in _warned:
         _warned.add(message)
         logger.warning("%s", message)
-        warnings.warn(message, SandboxIsolationWarning, stacklevel=3)
-
-
-class SandboxUnavailable(LangGamesError, RuntimeError):
-    """The sandbox could not start (or a required layer is missing and was asked for)."""
+        warnings.warn(message, SandboxIsolationWarning, stacklevel=stacklevel)
 
 
 class RunStatus(str, enum.Enum):
@@ -373,117 +364,10 @@ def _env_flag(name: str) -> bool | None:
     raise InvalidArgument(f"environment variable {name} must be 0, 1 or auto (got {raw!r})")
 
 
-# ---------------------------------------------------------------------------------------------
-# Launching workers.
-
-
 def _is_policy(obj: object) -> bool:
     from langgames.verifiers.pysubset import SubsetPolicy
 
     return isinstance(obj, SubsetPolicy)
-
-
-# The minimal view of the file system a snippet gets under bubblewrap: system trees, the
-# interpreter's own prefix (its site-packages hidden), two small files of /etc, the worker script.
-_SYSTEM_TREES = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
-_SYSTEM_FILES = ("/etc/ld.so.cache", "/etc/localtime")
-_SANDBOX_SCRIPT = "/langgames/_sandbox_worker.py"  # where the worker script appears inside
-_NAMESPACE_MOUNTS = ("proc", "dev", "tmp")
-
-
-def _under(path: str, trees: Iterable[str]) -> bool:
-    return any(path == tree or path.startswith(tree.rstrip("/") + "/") for tree in trees)
-
-
-def _interpreter_trees() -> list[str]:
-    """The directories the interpreter needs: its prefixes (standard library, lib-dynload)."""
-    trees = {os.path.realpath(p) for p in (sys.base_prefix, sys.base_exec_prefix)}
-    trees.add(os.path.dirname(_INTERPRETER))
-    return sorted(t for t in trees if not _under(t, [x for x in trees if x != t]))
-
-
-def _site_packages() -> list[str]:
-    """Every site-packages of the base interpreter (hidden from snippets: standard library only)."""
-    import site
-    import sysconfig
-
-    found: set[str] = set()
-    for prefix in {sys.base_prefix, sys.base_exec_prefix}:
-        paths = list(site.getsitepackages([prefix]))
-        for key in ("purelib", "platlib"):
-            with contextlib.suppress(KeyError, ValueError):
-                paths.append(sysconfig.get_path(key, vars={"base": prefix, "platbase": prefix}))
-        found.update(os.path.realpath(p) for p in paths if os.path.isdir(p))
-    return sorted(found)
-
-
-def _minimal_view() -> dict[str, Any]:
-    """What `_bwrap_command` binds: ``{"trees", "files", "hidden", "tops"}`` (paths on the host)."""
-    trees, links = [], []
-    for top in _SYSTEM_TREES:
-        if os.path.islink(top):
-            links.append(top)
-        elif os.path.isdir(top):
-            trees.append(top)
-    trees += [t for t in _interpreter_trees() if not _under(t, trees)]
-    files = [f for f in _SYSTEM_FILES if os.path.exists(f)]
-    hidden = [p for p in _site_packages() if _under(p, trees)]
-    tops = {p.strip("/").split("/")[0] for p in [*trees, *links, *files, _SANDBOX_SCRIPT]}
-    return {"trees": trees, "links": links, "files": files, "hidden": hidden,
-            "tops": sorted(tops | set(_NAMESPACE_MOUNTS))}  # fmt: skip
-
-
-def _bwrap_command(bwrap: str, is_root: bool) -> list[str]:
-    """The bubblewrap prefix: every namespace and a minimal, read-only view of the file system.
-
-    A snippet sees only what the interpreter needs (``/usr``, ``/lib*``, the interpreter's prefix
-    with its site-packages hidden, ``/etc/ld.so.cache`` and ``/etc/localtime``), the worker
-    script, a fresh ``/proc`` and ``/dev``, and a private tmpfs ``/tmp`` per run; nothing of
-    ``/home``, ``/root``, ``/var``, ``/run``, the rest of ``/etc``, the working directory, the
-    project or its venv. Everything is read-only, so no run can leave anything for a later one.
-
-    As root the worker is real root (no user namespace), so each child can drop to uid 65534. An
-    ordinary user gets a user namespace in which the worker is uid 65534 with that namespace's
-    capabilities (to give each child its own mounts); each child drops them all.
-    ``--die-with-parent`` is not used: it is tied to the spawning *thread*, and workers are
-    spawned from whichever thread recycles them; a worker exits instead when the host's end of
-    its control socket closes.
-    """
-    view = _minimal_view()
-    cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-           "--unshare-cgroup-try"]  # fmt: skip
-    if not is_root:
-        cmd += ["--unshare-user", "--uid", str(_w.NOBODY), "--gid", str(_w.NOBODY)]
-        cmd += ["--cap-add", "ALL"]  # inside the new user namespace only
-    cmd += ["--new-session", "--chdir", "/"]
-    bound: list[str] = []
-    made: set[str] = set()
-
-    def parents(path: str) -> None:  # bwrap would create missing parents mode 0700
-        parts = path.strip("/").split("/")[:-1]
-        for depth in range(1, len(parts) + 1):
-            directory = "/" + "/".join(parts[:depth])
-            if directory not in made and not _under(directory, bound):
-                made.add(directory)
-                cmd.extend(["--perms", "0755", "--dir", directory])
-
-    for link in view["links"]:
-        cmd += ["--symlink", os.readlink(link), link]
-    for tree in view["trees"]:
-        parents(tree)
-        cmd += ["--ro-bind", tree, tree]
-        bound.append(tree)
-    for path in view["files"]:
-        parents(path)
-        cmd += ["--symlink", os.readlink(path), path] if os.path.islink(path) else [
-            "--ro-bind", path, path]  # fmt: skip
-    for path in view["hidden"]:
-        cmd += ["--tmpfs", path, "--remount-ro", path]
-    parents(_SANDBOX_SCRIPT)
-    cmd += ["--ro-bind", _WORKER_SCRIPT, _SANDBOX_SCRIPT]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
-    cmd += ["--tmpfs", "/tmp", "--remount-ro", "/tmp", "--remount-ro", "/"]  # noqa: S108
-    return [*cmd, "--"]
 
 
 def userns_support() -> tuple[bool | None, str]:
@@ -512,212 +396,6 @@ def userns_support() -> tuple[bool | None, str]:
             return False, f"the kernel disables unprivileged user namespaces ({name}={bad}); " \
                           f"an administrator can enable them: {fix}"  # fmt: skip
     return True, "unprivileged user namespaces are enabled"
-
-
-class _WorkerFailed(Exception):
-    """A worker died, hung or spoke garbage: an infrastructure failure."""
-
-
-class _Worker:
-    """One worker process (a fork template that never holds job data) and its control socket.
-
-    Per run the host makes four fresh pipes, sends the child's ends with a small fixed control
-    message (run id, timeout, rlimits) over the socket (SCM_RIGHTS), and itself writes the job
-    into the child's input pipe and reads its stdout, stderr and result pipes. The worker only
-    forks, confines, kills at the deadline and reports the exit status.
-    """
-
-    def __init__(self, command: list[str], init: dict[str, Any], hash_seed: int = 0) -> None:
-        self.runs = 0
-        self.ready: dict[str, Any] | None = None
-        self.broken = False
-        self.failure: str | None = None  # why the worker could not even be launched
-        self.proc: subprocess.Popen[bytes] | None = None
-        self._sock: socket.socket | None = None
-        try:
-            host_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-            self._sock = host_end
-            try:
-                self.proc = subprocess.Popen(
-                    command,
-                    stdin=worker_end.fileno(),
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE,
-                    env={"PYTHONHASHSEED": str(hash_seed)},
-                    start_new_session=True,  # terminal signals go to the host, not the workers
-                )
-            finally:
-                worker_end.close()
-            self._send(init)
-        except (OSError, _WorkerFailed) as exc:
-            self.broken, self.failure = True, f"could not launch {command[0]}: {exc}"
-
-    def _send(self, obj: dict[str, Any], fds: Sequence[int] = ()) -> None:
-        assert self._sock is not None
-        data = json.dumps(obj, separators=(",", ":")).encode()
-        try:
-            if fds:
-                socket.send_fds(self._sock, [data], list(fds))
-            else:
-                self._sock.send(data)
-        except OSError as exc:
-            # A worker that died at once (e.g. bwrap refused) says why on stderr: report that.
-            raise _WorkerFailed(
-                f"could not send to the worker: {exc} ({self._stderr_tail()})"
-            ) from None
-
-    def _read_message(self) -> dict[str, Any]:
-        assert self._sock is not None
-        try:
-            message = self._sock.recv(1 << 20)
-        except OSError as exc:  # e.g. reset: the worker died at once (bwrap refused...)
-            raise _WorkerFailed(f"worker exited: {exc} ({self._stderr_tail()})") from None
-        if not message:
-            raise _WorkerFailed(f"worker exited ({self._stderr_tail()})")
-        reply = json.loads(message)
-        if not isinstance(reply, dict):
-            raise _WorkerFailed("worker sent a message that is not an object")
-        return reply
-
-    def _receive(self, timeout: float) -> dict[str, Any]:
-        assert self._sock is not None
-        poller = select.poll()
-        poller.register(self._sock.fileno(), select.POLLIN)
-        if not poller.poll(max(1, int(timeout * 1000))):
-            raise _WorkerFailed(f"worker did not answer within {timeout:.1f} s")
-        return self._read_message()
-
-    def _stderr_tail(self) -> str:
-        if self.proc is None:
-            return "never started"
-        try:
-            self.proc.wait(timeout=1.0)
-        except subprocess.TimeoutExpired:
-            return "still running"
-        err = b""
-        if self.proc.stderr is not None:
-            os.set_blocking(self.proc.stderr.fileno(), False)
-            with contextlib.suppress(OSError):
-                err = self.proc.stderr.read() or b""
-        text = err.decode("utf-8", "replace").strip()[-500:]
-        return f"exit status {self.proc.returncode}" + (f": {text}" if text else "")
-
-    def ensure_ready(self) -> dict[str, Any]:
-        if self.failure is not None:
-            raise _WorkerFailed(self.failure)
-        if self.ready is None:
-            try:
-                ready = self._receive(_STARTUP_TIMEOUT)
-            except (_WorkerFailed, ValueError, OSError) as exc:
-                self.broken = True
-                raise _WorkerFailed(f"worker failed to start: {exc}") from None
-            if ready.get("k") != "ready":
-                self.broken = True
-                raise _WorkerFailed(f"worker sent {ready!r} instead of its ready frame")
-            self.ready = ready
-        return self.ready
-
-    def run(
-        self, control: dict[str, Any], payload: bytes, caps: dict[str, int], wait: float
-    ) -> dict[str, Any]:
-        """One run: hand the child's pipe ends to the worker, feed and collect them here."""
-        self.ensure_ready()
-        assert self._sock is not None
-        child_fds, parent_fds = _w.run_pipes()
-        try:
-            self._send(control, child_fds)
-        except _WorkerFailed:
-            self.broken = True
-            for fd in parent_fds:
-                os.close(fd)
-            raise
-        finally:
-            for fd in child_fds:
-                os.close(fd)
-        collector = _w.Collector(payload, parent_fds, caps)
-        status: dict[str, Any] | None = None
-        try:
-            collector.register(self._sock.fileno())
-            deadline = time.monotonic() + wait
-            stop_sent = False
-            while status is None:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise _WorkerFailed(f"worker did not answer within {wait:.1f} s")
-                if collector.wait(remaining):
-                    status = self._read_message()
-                if collector.exceeded and not stop_sent and status is None:
-                    self._send({"op": "stop", "id": control["id"]})  # kill it now
-                    stop_sent = True
-            collector.drain()
-        except (_WorkerFailed, ValueError, OSError) as exc:
-            self.broken = True
-            raise _WorkerFailed(str(exc)) from None
-        finally:
-            collector.close()
-        if status.get("id") != control["id"]:
-            self.broken = True
-            raise _WorkerFailed("worker answered a different run (protocol desynchronised)")
-        self.runs += 1
-        return {**status, **collector.result()}
-
-    def kill(self) -> None:
-        self.broken = True
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-        if self.proc is None:
-            return
-        with contextlib.suppress(OSError):  # the worker's own session (bwrap included)
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        try:
-            self.proc.kill()
-            self.proc.wait(timeout=5.0)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
-        if self.proc.stderr is not None:
-            with contextlib.suppress(OSError):
-                self.proc.stderr.close()
-
-    def host_pids(self) -> list[int]:
-        """Host pids of this worker's processes (bwrap and the Python worker)."""
-        return [] if self.proc is None else _descendants(self.proc.pid, include_self=True)
-
-
-def _alive(pid: int) -> bool:
-    """True while ``pid`` exists and is not a zombie."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return False
-    return data[data.rfind(b")") + 2 : data.rfind(b")") + 3] != b"Z"
-
-
-def _wait_gone(pids: list[int], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
-        time.sleep(0.01)
-
-
-def _descendants(root: int, *, include_self: bool = False) -> list[int]:
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as fh:
-                data = fh.read()
-        except OSError:
-            continue
-        ppid = int(data[data.rfind(b")") + 2 :].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    found, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        found.append(pid)
-        todo.extend(parents.get(pid, []))
-    return found if include_self else found[1:]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -822,17 +500,14 @@ class PythonSandbox:
         }
         self._want_namespaces = namespaces if namespaces is not None else _env_flag(_ENV_NAMESPACES)
         self._want_seccomp = seccomp if seccomp is not None else _env_flag(_ENV_SECCOMP)
-        self._lock = threading.Lock()
-        self._idle: queue.LifoQueue[_Worker | None] = queue.LifoQueue()
-        self._all: set[_Worker] = set()
-        self._started = False
-        self._closed = False
-        self._owner = os.getpid()
-        self._command: list[str] = []
-        self._init: dict[str, Any] = {}
-        self._namespace_note = ""
-        self._facts: dict[str, Any] = {}
-        self._view: dict[str, Any] = {}
+        self._pool = WorkerPool(
+            workers,
+            tmp_size=tmp_size,
+            recycle_after=recycle_after,
+            hash_seed=hash_seed,
+            want_namespaces=self._want_namespaces,
+            want_seccomp=self._want_seccomp,
+        )
         self._summary: dict[str, Any] | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -845,155 +520,51 @@ class PythonSandbox:
 
     def __del__(self) -> None:
         try:
-            if self._started and not self._closed and os.getpid() == self._owner:
+            if self._pool.started and not self.closed and os.getpid() == self._owner:
                 self.close()
         except Exception:  # noqa: S110 - nothing useful to do during interpreter teardown
             pass
 
+    @property
+    def _owner(self) -> int:
+        """The process the workers belong to (a forked child starts its own on first use)."""
+        return self._pool.owner
+
     def start(self) -> None:
         """Start the worker pool (done automatically on first use). Idempotent."""
-        with self._lock:
-            if os.getpid() != self._owner:  # we were forked: the workers belong to the parent
-                self._all, self._idle = set(), queue.LifoQueue()
-                self._started, self._owner = False, os.getpid()
-            if self._closed:
-                raise SandboxUnavailable("this PythonSandbox is closed; create a new one")
-            if self._started:
-                return
-            self._configure()
-            workers = [self._spawn() for _ in range(self.workers)]
-            try:
-                ready = workers[0].ensure_ready()
-            except _WorkerFailed as exc:
-                for worker in workers:
-                    worker.kill()
-                if self._want_namespaces is not None or not self._namespace_note.startswith(
-                    "bwrap"
-                ):
-                    raise SandboxUnavailable(f"the Python sandbox could not start: {exc}") from None
-                logger.warning("sandbox: namespaces unavailable, running without them: %s", exc)
-                self._namespace_note = f"bubblewrap failed here, running without it: {exc}"
-                self._configure(use_namespaces=False)
-                workers = [self._spawn() for _ in range(self.workers)]
-                try:
-                    ready = workers[0].ensure_ready()
-                except _WorkerFailed as exc2:
-                    for worker in workers:
-                        worker.kill()
-                    raise SandboxUnavailable(
-                        f"the Python sandbox could not start: {exc2}"
-                    ) from None
-            self._facts = ready
-            if self._want_seccomp and not ready.get("seccomp"):
-                for worker in workers:
-                    worker.kill()
-                raise SandboxUnavailable(
-                    "seccomp=True was requested but the filter is unavailable here: "
-                    + str(
-                        ready.get("disabled", {}).get("seccomp_arch") or ready.get("seccomp_detail")
-                    )
-                )
-            self._summary = None
-            missing = self._file_layers_missing()
-            if missing and self._want_namespaces:
-                for worker in workers:
-                    worker.kill()
-                raise SandboxUnavailable(
-                    "namespaces=True (or LANGGAMES_SANDBOX_NAMESPACES=1) was requested but these "
-                    f"file-protecting layers are missing here: {', '.join(missing)}"
-                )
-            if missing:
-                _warn_once(self._exposure_warning(missing))
-            for worker in workers:
-                self._idle.put(worker)
-            self._started = True
+        self._pool.start(self._accept_layers)
 
-    def _configure(self, use_namespaces: bool | None = None) -> None:
-        """Decide the worker command line: inside bubblewrap or not."""
-        if use_namespaces is None:
-            use_namespaces = self._want_namespaces is not False
-            bwrap = shutil.which("bwrap")
-            if bwrap is None:
-                if self._want_namespaces:
-                    raise SandboxUnavailable(
-                        "namespaces=True was requested but bubblewrap (bwrap) is not installed; "
-                        "install it (e.g. apt-get install bubblewrap) or pass namespaces=None"
-                    )
-                use_namespaces = False
-                self._namespace_note = "bubblewrap (bwrap) is not installed"
-            elif use_namespaces:
-                self._namespace_note = f"bwrap at {bwrap}"
-            else:
-                self._namespace_note = (
-                    "disabled (namespaces=False or LANGGAMES_SANDBOX_NAMESPACES=0)"
-                )
-        # -s -S: no site-packages (snippets get the standard library only); the environment is
-        # ours entirely (env below), so -E is not needed and a fixed PYTHONHASHSEED makes set and
-        # dict iteration orders the same in every worker.
-        # The real interpreter, not a virtualenv's symlink to it: the venv is not in the
-        # namespace's view, and workers use the stdlib only (-s -S).
-        python = [_INTERPRETER, "-s", "-S", "-B", "-X", "utf8"]
-        if use_namespaces:
-            prefix = _bwrap_command(shutil.which("bwrap") or "bwrap", os.geteuid() == 0)
-            self._view = _minimal_view()
-            python.append(_SANDBOX_SCRIPT)
-        else:
-            prefix, self._view = [], {}
-            python.append(_WORKER_SCRIPT)
-        self._command = prefix + python
-        self._init = {
-            "namespaces": use_namespaces,
-            "seccomp": self._want_seccomp is not False,
-            "tmp_size": self.tmp_size,
-            "host_pid": os.getpid(),
-        }
-
-    def _spawn(self) -> _Worker:
-        worker = _Worker(self._command, self._init, self.hash_seed)
-        self._all.add(worker)
-        return worker
+    def _accept_layers(self) -> None:
+        """Refuse (raise `SandboxUnavailable`) the layers the pool measured if a required one is
+        missing; warn once when a layer that keeps this machine's files from snippets is."""
+        facts = self._pool.facts
+        if self._want_seccomp and not facts.get("seccomp"):
+            raise SandboxUnavailable(
+                "seccomp=True was requested but the filter is unavailable here: "
+                + str(facts.get("disabled", {}).get("seccomp_arch") or facts.get("seccomp_detail"))
+            )
+        self._summary = None
+        missing = self._file_layers_missing()
+        if missing and self._want_namespaces:
+            raise SandboxUnavailable(
+                "namespaces=True (or LANGGAMES_SANDBOX_NAMESPACES=1) was requested but these "
+                f"file-protecting layers are missing here: {', '.join(missing)}"
+            )
+        if missing:
+            # Point at the caller of `start`: past this hook, `WorkerPool.start` and `start`.
+            _warn_once(self._exposure_warning(missing), stacklevel=5)
 
     def close(self) -> None:
         """Kill every worker and everything they run. Idempotent; later calls raise."""
-        with self._lock:
-            self._closed = True
-            workers, self._all = list(self._all), set()
-        pids = [pid for worker in workers for pid in worker.host_pids()]
-        for worker in workers:
-            worker.kill()
-        _wait_gone(pids, timeout=2.0)
-        for _ in range(self.workers):  # wake threads waiting for a worker
-            self._idle.put(None)
+        self._pool.close()
 
     @property
     def closed(self) -> bool:
-        return self._closed
-
-    def _acquire(self) -> _Worker:
-        if not self._started or os.getpid() != self._owner:
-            self.start()
-        worker = self._idle.get()
-        if worker is None or self._closed:
-            self._idle.put(None)
-            raise SandboxUnavailable("this PythonSandbox was closed while the call was waiting")
-        return worker
-
-    def _release(self, worker: _Worker, recycle: bool) -> None:
-        if self._closed:
-            worker.kill()
-            return
-        if recycle or worker.broken or worker.runs >= self.recycle_after:
-            worker.kill()
-            with self._lock:
-                self._all.discard(worker)
-                if self._closed:
-                    return
-                worker = self._spawn()  # starts now; its handshake is awaited on first use
-        self._idle.put(worker)
+        return self._pool.closed
 
     def worker_pids(self) -> list[int]:
         """Host pids of all worker processes (for monitoring and tests)."""
-        return [pid for worker in list(self._all) for pid in worker.host_pids()]
+        return self._pool.worker_pids()
 
     # -- isolation report -------------------------------------------------------------------------
     def isolation_report(self) -> list[dict[str, Any]]:
@@ -1006,10 +577,10 @@ class PythonSandbox:
         return self._report()
 
     def _report(self) -> list[dict[str, Any]]:
-        facts = self._facts
+        facts = self._pool.facts
         probe = facts.get("facts", {})
         disabled = facts.get("disabled", {})
-        namespaces = bool(self._init.get("namespaces"))
+        namespaces = bool(self._pool.init.get("namespaces"))
         seccomp = bool(facts.get("seccomp"))
         limits = self.limits
         network_ns = namespaces and probe.get("interfaces") == ["lo"]
@@ -1020,7 +591,7 @@ class PythonSandbox:
         unprivileged = probe.get("uid") == _w.NOBODY and no_caps
         is_root_child = probe.get("uid") == 0
         me = "root" if os.geteuid() == 0 else f"uid {os.getuid()}"
-        view = self._view
+        view = self._pool.view
         visible = set(probe.get("root_entries") or [])
         minimal = namespaces and bool(visible) and visible <= set(view.get("tops", []))
         if minimal:
@@ -1029,8 +600,9 @@ class PythonSandbox:
                 "a snippet sees only /usr, /lib*, the interpreter's prefix "
                 f"({prefixes or 'in /usr'}"
                 f"; site-packages hidden), {', '.join(view['files']) or 'no file of /etc'}, the "
-                "worker script, its own /proc, /dev and /tmp; nothing of /home, /root, /var, "
-                "/run, the rest of /etc, the working directory, the project or its venv"
+                "worker script and its two sibling modules, its own /proc, /dev and /tmp; nothing "
+                "of /home, /root, /var, /run, the rest of /etc, the working directory, the "
+                "project or its venv"
             )
         elif namespaces:
             view_detail = f"unexpected entries in the snippet's /: {sorted(visible)}"
@@ -1057,7 +629,7 @@ class PythonSandbox:
              "each snippet forked from a template that never holds job data (its job, stdin and "
              "results travel on pipes only it and the host hold); "
              f"each worker recycled after {self.recycle_after} runs"),
-            ("namespaces", namespaces, self._namespace_note + (
+            ("namespaces", namespaces, self._pool.namespace_note + (
                 "; new pid, net, ipc, uts, cgroup"
                 + ("" if os.geteuid() == 0 else ", user") + " namespaces" if namespaces else "")),
             ("minimal_filesystem", minimal, view_detail),
@@ -1079,7 +651,7 @@ class PythonSandbox:
              f"{facts.get('seccomp_detail')}: kills ptrace, mount, namespaces, bpf, perf, "
              "keyctl, kexec, modules...; refuses exec, non-AF_UNIX sockets, signals to the worker"
              if seccomp else str(disabled.get("seccomp_arch") or facts.get("seccomp_detail")
-                                 if self._init.get("seccomp") else
+                                 if self._pool.init.get("seccomp") else
                                  "disabled (seccomp=False or LANGGAMES_SANDBOX_SECCOMP=0)")),
             ("rlimits", True,
              f"CPU ceil(timeout)+1 s, address space {limits['memory'] // (1024 * 1024)} MiB, "
@@ -1113,9 +685,10 @@ class PythonSandbox:
 
     def _exposure_warning(self, missing: list[str]) -> str:
         who = "root" if os.geteuid() == 0 else f"uid {os.getuid()}"
+        note = self._pool.namespace_note
         return (
             f"the Python sandbox cannot hide this machine's files from snippets here (missing: "
-            f"{', '.join(missing)}; {self._namespace_note}): model code can read, and print into "
+            f"{', '.join(missing)}; {note}): model code can read, and print into "
             f"an observation, files readable by {who if 'uid_drop' in missing else 'uid 65534'}. "
             "Install bubblewrap (apt-get install bubblewrap) and allow unprivileged user "
             f"namespaces, or set {_ENV_NAMESPACES}=1 to refuse to run without them "
@@ -1165,7 +738,7 @@ class PythonSandbox:
         """
         nonce = uuid.uuid4().hex
         stdin = job.pop("stdin", "").encode("utf-8")
-        payload = _w.pack_frame({**job, "nonce": nonce}) + stdin
+        payload = _wire.pack_frame({**job, "nonce": nonce}) + stdin
         limits = self.limits
         control = {
             "op": "run",
@@ -1174,16 +747,10 @@ class PythonSandbox:
             "limits": {k: limits[k] for k in ("memory", "open_files", "processes", "file_size")},
         }
         caps = {"stdout": limits["output"], "stderr": limits["output"], "results": limits["result"]}
-        worker = self._acquire()
-        recycle = False
-        try:
-            reply = worker.run(control, payload, caps, job["timeout"] + _HOST_GRACE)
-            recycle = not reply.get("clean", True) or "worker_error" in reply
-        except _WorkerFailed as exc:
-            logger.warning("sandbox worker failed: %s", exc)
-            reply = {"worker_error": str(exc)}
-        finally:
-            self._release(worker, recycle)
+        pool = self._pool
+        if not pool.started or os.getpid() != pool.owner:
+            self.start()
+        reply = pool.run(control, payload, caps, job["timeout"] + _HOST_GRACE)
         return reply, nonce
 
     def run(

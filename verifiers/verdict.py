@@ -61,8 +61,29 @@ FAILURE_STATUSES = frozenset(
 TIMING_KEYS = frozenset({"duration", "cpu", "elapsed", "latency"})
 
 
+_LEAVES = frozenset({str, int, float, bool, type(None)})
+
+
+def _plain(value: Any) -> bool:
+    """True if ``value`` is plain JSON data built from exact built-in types (the common case,
+    checked without building paths); `_jsonable` then has nothing to report."""
+    kind = type(value)
+    if kind in _LEAVES:
+        return True
+    if kind is dict:  # a plain loop, leaves inline: this runs on every step of every game
+        for key, item in value.items():
+            if type(key) is not str or (type(item) not in _LEAVES and not _plain(item)):
+                return False
+        return True
+    if kind is list or kind is tuple:
+        return all(type(item) in _LEAVES or _plain(item) for item in value)
+    return False
+
+
 def _jsonable(value: Any, path: str) -> None:
     """Raise ``TypeError`` unless ``value`` is plain JSON data (so verdicts can be logged)."""
+    if _plain(value):
+        return
     if value is None or isinstance(value, (bool, int, str)):
         return
     if isinstance(value, float):
@@ -105,7 +126,7 @@ class Verdict:
     details: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not isinstance(self.status, Status):
+        if type(self.status) is not Status:
             try:
                 object.__setattr__(self, "status", Status(self.status))
             except ValueError:
