@@ -55,10 +55,10 @@ from typing import Any
 
 import numpy as np
 
-from langgames.envs._circle_core import FAMILIES, minhash, probes, shingles, stable_hash
-from langgames.envs._circle_library import Entry, Library
-from langgames.envs._circle_validate import behaviour_of
 from langgames.envs.scholars_circle import ScholarsCircle
+from langgames.envs.scholars_circle.core import FAMILIES, minhash, probes, shingles, stable_hash
+from langgames.envs.scholars_circle.library import Entry, Library
+from langgames.envs.scholars_circle.validate import behaviour_of
 from langgames.policies import reference
 from langgames.testing import play_episode
 
@@ -191,8 +191,8 @@ def single_process_writes(writes: int, directory: str) -> dict[str, Any]:
     """Library writes per second in this process (SQLite archive, one transaction each)."""
     import os
 
-    from langgames.envs._circle_service import synthetic_entry
-    from langgames.envs._circle_starter import starter_entries
+    from langgames.envs.scholars_circle.service import synthetic_entry
+    from langgames.envs.scholars_circle.starter import starter_entries
 
     library = Library(
         capacity=writes + 1000,
@@ -216,7 +216,7 @@ def ray_circle(
 
     import ray
 
-    from langgames.envs._circle_service import CircleWorker, library_service
+    from langgames.envs.scholars_circle.service import CircleWorker, library_service
 
     started = not ray.is_initialized()
     if started:

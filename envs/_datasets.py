@@ -22,28 +22,32 @@ them into a training pool and an evaluation pool, and maps every instance seed t
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from langgames.core import EVAL_SEEDS
-from langgames.errors import InvalidArgument, MissingExtra, did_you_mean
+from langgames.core import EVAL_SEEDS, LanguageGame
+from langgames.errors import DatasetError, MissingExtra, did_you_mean
+from langgames.verifiers.verdict import Verdict
 
 __all__ = [
     "DataArg",
     "DatasetError",
+    "DatasetGame",
     "DatasetSource",
     "RowRef",
     "extract_gold",
     "last_boxed",
     "sample_path",
+    "seconds_arg",
 ]
 
 #: What ``data_files`` accepts: a path, several paths, or ``{split: path(s)}``.
@@ -55,10 +59,6 @@ _LEVEL_WORDS = ("easy", "introductory", "medium", "interview", "hard", "competit
 _MAX_LEVELS = 12
 _GSM8K = re.compile(r"(?m)^[ \t]*####[ \t]*(.+?)[ \t]*$")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
-
-
-class DatasetError(InvalidArgument):
-    """The data given to a dataset game cannot be used as asked (the message says how to fix it)."""
 
 
 def sample_path(name: str) -> Path:
@@ -577,3 +577,61 @@ class DatasetSource:
             f"{len(self.train)} training rows and {len(self.eval)} evaluation rows ({how}); "
             f"levels {self.levels}"
         )
+
+
+def seconds_arg(name: str, value: Any) -> float:
+    """``value`` as a time limit in seconds, more than 0 and at most 600; else `DatasetError`.
+
+    >>> seconds_arg("timeout", 5)
+    5.0
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= 600):
+        raise DatasetError(f"{name} must be seconds in (0, 600] (got {value!r})")
+    return float(value)
+
+
+class DatasetGame(LanguageGame):
+    """What every game played on the rows of a dataset shares (MathQA, CodeTests).
+
+    A subclass builds its `DatasetSource` and passes it to `use_source` before calling
+    ``LanguageGame.__init__``, says in `row_problem` why a row cannot be played, and calls
+    `pick_row` in ``_setup``. Then the data's levels are this env's difficulty levels, every
+    seed maps to a playable row, ``info["row"]`` names the row being played, and `pool_refs`
+    walks every row for the audits (``dataset_rows``).
+    """
+
+    source: DatasetSource
+    _row: RowRef | None = None  # the row being played
+
+    def use_source(self, source: DatasetSource) -> None:
+        """Play the rows of ``source``, at the levels its data has."""
+        self.source = source
+        levels = source.levels
+        if levels != type(self).game_info.difficulty_levels:
+            # This env's levels are the data's: an instance attribute shadows the declared ones.
+            self.game_info = dataclasses.replace(  # type: ignore[misc]
+                type(self).game_info, difficulty_levels=levels, default_difficulty=levels[0]
+            )
+
+    def row_problem(self, ref: RowRef) -> str | None:
+        """Why row ``ref`` cannot be played (``None`` if it can)."""
+        raise NotImplementedError
+
+    def pick_row(self) -> RowRef:
+        """The playable row of this episode's seed and difficulty (`DatasetSource.pick`)."""
+        assert self._instance_seed is not None
+        self._row = self.source.pick(self._instance_seed, self.difficulty, self.row_problem)
+        return self._row
+
+    def pool_refs(self) -> Iterator[tuple[str, RowRef]]:
+        """Every row with its pool (``"train"`` or ``"eval"``), training rows first."""
+        for pool, refs in (("train", self.source.train), ("eval", self.source.eval)):
+            for ref in refs:
+                yield pool, ref
+
+    def _info(
+        self, verdict: Verdict | None, rewards: Mapping[str, float], actor: str | None
+    ) -> dict[str, Any]:
+        info = super()._info(verdict, rewards, actor)
+        info["row"] = None if self._row is None else self.source.describe_row(self._row)
+        return info

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
+from typing import Any
 
 from langgames.core import ParseError
 
-__all__ = ["FENCE", "MAX_CODE", "extract_code", "last_line", "parse_int"]
+__all__ = [
+    "FENCE",
+    "MAX_CODE",
+    "MAX_LITERAL",
+    "extract_code",
+    "last_line",
+    "parse_int",
+    "parse_literal",
+]
 
 _INT = re.compile(r"[+-]?\d{1,40}")
 
@@ -19,6 +29,8 @@ _INT = re.compile(r"[+-]?\d{1,40}")
 FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\r?\n(.*?)```", re.DOTALL | re.IGNORECASE)
 #: The longest program, in characters, that a code game will run.
 MAX_CODE = 20_000
+#: The longest Python literal, in characters, that `parse_literal` reads.
+MAX_LITERAL = 2_000
 
 
 def last_line(text: str, *, what: str) -> str:
@@ -42,6 +54,55 @@ def parse_int(token: str, *, what: str) -> int:
         shown = token if len(token) <= 40 else token[:40] + "..."
         raise ParseError(f"expected {what} as an integer in digits, got {shown!r}")
     return int(token)
+
+
+def parse_literal(
+    text: str, *, what: str, example: str | None = None, limit: int = MAX_LITERAL
+) -> Any:
+    """The Python literal in ``text``, read with ``ast.literal_eval`` on at most ``limit``
+    characters (never ``eval``); anything else raises `ParseError` saying what to write.
+
+    With ``example``, ``text`` is a whole reply and the literal stands alone on its last line
+    (`last_line`); the messages ask for it there, e.g. ``example``. Without, ``text`` is the
+    literal itself, e.g. a field of a structured reply (one pair of backticks allowed), and the
+    messages name ``what``.
+
+    >>> parse_literal("I get\\n`[1, 2]`", what="the value", example="`[0]`")
+    [1, 2]
+    >>> parse_literal(" ([3], 'x') ", what="`input:`")
+    ([3], 'x')
+    """
+    if example is not None:
+        text = last_line(text, what=what)
+        if len(text) > limit:
+            raise ParseError(
+                f"the last line is {len(text):,} characters long; write {what} (at most "
+                f"{limit:,} characters) alone on the last line, e.g. {example}"
+            )
+    else:
+        text = text.strip()
+        if len(text) >= 2 and text[0] == text[-1] == "`":
+            text = text.strip("`").strip()
+        if not text:
+            raise ParseError(f"{what} is empty; write a Python literal such as [1, 2, 3] or 'abc'")
+        if len(text) > limit:
+            raise ParseError(f"{what} is {len(text):,} characters long; the limit is {limit:,}")
+    try:
+        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for `3x`
+            warnings.simplefilter("ignore")
+            return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
+        if example is not None:
+            shown = text if len(text) <= 60 else text[:60] + "..."
+            raise ParseError(
+                f"the last line {shown!r} is not a Python literal; write {what} alone on the "
+                f"last line, e.g. {example}"
+            ) from None
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise ParseError(
+            f"{what} {shown!r} is not a Python literal ({type(exc).__name__}); write plain data "
+            "such as 42, 'abc', [1, 2] or (3, 'x'): no names, calls or operators"
+        ) from None
 
 
 def extract_code(action: str, entry: str) -> str:

@@ -39,7 +39,8 @@ from typing import Any
 import numpy as np
 
 from langgames.core import ParseError
-from langgames.envs._parsing import extract_code, last_line
+from langgames.envs._parsing import MAX_LITERAL as _MAX_LITERAL
+from langgames.envs._parsing import extract_code, last_line, parse_literal
 
 __all__ = [
     "INT",
@@ -1679,7 +1680,6 @@ def format_call(name: str, args: Sequence[Value]) -> str:
 
 
 # ----------------------------------------------------------------------------- answers
-_MAX_LITERAL = 2_000
 
 
 def same_value(received: Value, expected: Value) -> bool:
@@ -1687,26 +1687,6 @@ def same_value(received: Value, expected: Value) -> bool:
     from langgames.verifiers.python import values_equal  # lazy: keeps `import langgames` light
 
     return values_equal(received, expected)
-
-
-def parse_literal(text: str, *, what: str, example: str) -> Value:
-    """The Python literal alone on the last line of ``text`` (``ast.literal_eval``, bounded)."""
-    line = last_line(text, what=what)
-    if len(line) > _MAX_LITERAL:
-        raise ParseError(
-            f"the last line is {len(line):,} characters long; write {what} (at most "
-            f"{_MAX_LITERAL:,} characters) alone on the last line, e.g. {example}"
-        )
-    try:
-        with warnings.catch_warnings():  # e.g. "invalid decimal literal" for `3x`
-            warnings.simplefilter("ignore")
-            return ast.literal_eval(line)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
-        shown = line if len(line) <= 60 else line[:60] + "..."
-        raise ParseError(
-            f"the last line {shown!r} is not a Python literal; write {what} alone on the last "
-            f"line, e.g. {example}"
-        ) from None
 
 
 def parse_call_args(text: str, entry: str, n_params: int, example: str) -> tuple:

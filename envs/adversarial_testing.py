@@ -353,21 +353,6 @@ class BugHunt(LanguageGame):
         reference_roles=("coder",),
     )
 
-    def __init__(
-        self,
-        *,
-        difficulty: int | None = None,
-        max_turns: int | None = None,
-        render_mode: str | None = None,
-        opponents: Mapping[str, Opponent] | None = None,
-    ) -> None:
-        super().__init__(
-            difficulty=difficulty,
-            max_turns=max_turns,
-            render_mode=render_mode,
-            opponents=opponents,
-        )
-
     @property
     def optimal_roles(self) -> tuple[str, ...]:
         # Against BuggyCoder the tester is the role the reference is guaranteed to max out (its

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.envs._datasets import DataArg, DatasetError, DatasetSource, RowRef
+from langgames.core import GameInfo, Move, ParseError
+from langgames.envs._datasets import (
+    DataArg,
+    DatasetError,
+    DatasetGame,
+    DatasetSource,
+    RowRef,
+    seconds_arg,
+)
 from langgames.envs._parsing import FENCE, MAX_CODE
 from langgames.verifiers.verdict import Verdict
 
@@ -217,7 +223,7 @@ def _parses(code: str) -> bool:
     return True
 
 
-class CodeTests(LanguageGame):
+class CodeTests(DatasetGame):
     r"""Solve code problems from a dataset (yours, or the shipped sample): hidden tests judge.
 
     ## Description
@@ -319,7 +325,7 @@ class CodeTests(LanguageGame):
             "solution": solution_key,
             "setup": setup_key,
         }
-        self.source = DatasetSource(
+        source = DatasetSource(
             game="CodeTests",
             data_files=data_files,
             dataset=dataset,
@@ -333,29 +339,17 @@ class CodeTests(LanguageGame):
             level_key=level_key,
             shuffle_seed=shuffle_seed,
         )
-        levels = self.source.levels
-        if levels != type(self).game_info.difficulty_levels:
-            # This env's levels are the data's: an instance attribute shadows the declared ones.
-            self.game_info = dataclasses.replace(  # type: ignore[misc]
-                type(self).game_info, difficulty_levels=levels, default_difficulty=levels[0]
-            )
+        self.use_source(source)
         for name, flag in (("partial_credit", partial_credit), ("require_solution",
                                                                  require_solution)):  # fmt: skip
             if not isinstance(flag, bool):
                 raise DatasetError(f"{name} must be True or False (got {flag!r})")
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not (0 < timeout <= 600)
-        ):
-            raise DatasetError(f"timeout must be seconds in (0, 600] (got {timeout!r})")
+        self.timeout = seconds_arg("timeout", timeout)
         self.partial_credit = partial_credit
         self.require_solution = require_solution
-        self.timeout = float(timeout)
         self._read: dict[RowRef, Problem | str] = {}  # row -> problem, or why it cannot be played
         self._calls: dict[RowRef, dict[str, Any]] = {}  # row -> what discovery found
         super().__init__(difficulty=difficulty, max_turns=max_turns, render_mode=render_mode)
-        self._row: RowRef | None = None
         self._problem: Problem | None = None
 
     # ------------------------------------------------------------------ rows
@@ -442,9 +436,7 @@ class CodeTests(LanguageGame):
 
     # ------------------------------------------------------------------ hooks
     def _setup(self) -> str:
-        assert self._instance_seed is not None
-        ref = self.source.pick(self._instance_seed, self.difficulty, self.row_problem)
-        self._row = ref
+        ref = self.pick_row()
         problem = self.problem_of(ref)
         assert isinstance(problem, Problem)
         self._problem = problem
@@ -503,13 +495,6 @@ class CodeTests(LanguageGame):
         problem = self._problem
         assert problem is not None
         return f"```python\n{problem.solution.rstrip()}\n```"
-
-    def _info(
-        self, verdict: Verdict | None, rewards: Mapping[str, float], actor: str | None
-    ) -> dict[str, Any]:
-        info = super()._info(verdict, rewards, actor)
-        info["row"] = None if self._row is None else self.source.describe_row(self._row)
-        return info
 
     # ------------------------------------------------------------------ judging
     def _verdict(self, passed: int, total: int, first_failure: str, **details: Any) -> Verdict:
@@ -633,23 +618,22 @@ class CodeTests(LanguageGame):
         tests in the sandbox, and a failure becomes the row's ``problem``.
         """
         out = []
-        for pool, refs in (("train", self.source.train), ("eval", self.source.eval)):
-            for ref in refs:
-                read = self.problem_of(ref)
-                problem = read if isinstance(read, str) else None
-                if problem is None and run_reference:
-                    problem = self._check_reference(ref)
-                prompt = self.source.field(ref, self.keys["prompt"])
-                out.append(
-                    {
-                        "row": ref.as_dict(),
-                        "pool": pool,
-                        "level": self.source.level(ref),
-                        "question": prompt.strip() if isinstance(prompt, str) else "",
-                        "gold": None if isinstance(read, str) else read.solution.strip(),
-                        "problem": problem,
-                    }
-                )
+        for pool, ref in self.pool_refs():
+            read = self.problem_of(ref)
+            problem = read if isinstance(read, str) else None
+            if problem is None and run_reference:
+                problem = self._check_reference(ref)
+            prompt = self.source.field(ref, self.keys["prompt"])
+            out.append(
+                {
+                    "row": ref.as_dict(),
+                    "pool": pool,
+                    "level": self.source.level(ref),
+                    "question": prompt.strip() if isinstance(prompt, str) else "",
+                    "gold": None if isinstance(read, str) else read.solution.strip(),
+                    "problem": problem,
+                }
+            )
         return out
 
     def _check_reference(self, ref: RowRef) -> str | None:

@@ -3,18 +3,24 @@ counting solver guarantees exactly one solution."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.envs._puzzles import ANSWER_MARKER, answer_text, decoy_candidates, judged
+from langgames.core import GameInfo, LanguageGame, Move
+from langgames.envs._puzzles import (
+    ANSWER_MARKER,
+    count_fillings,
+    digit_grid_text,
+    grid_example,
+    judged,
+    latin_mistake,
+    read_digit_grid,
+    relabelled_grids,
+)
 from langgames.verifiers.verdict import Verdict
 
 __all__ = ["Futoshiki", "count_solutions"]
 
 _SIZES = {1: 4, 2: 5, 3: 6}
-_BLANKS = frozenset("._0")
 
 #: An inequality ``(a, b)``: the cell with flat index ``a`` holds a smaller digit than ``b``.
 Less = tuple[int, int]
@@ -76,8 +82,6 @@ def count_solutions(
     for a, b in less:
         if cells[a] and cells[b] and cells[a] >= cells[b]:
             return 0, None, 0
-    empty = [i for i, v in enumerate(cells) if not v]
-    state: dict[str, Any] = {"count": 0, "first": None, "nodes": 0}
 
     def options(i: int) -> int:
         mask = static[i] & ~(row_used[i // n] | col_used[i % n])
@@ -89,46 +93,11 @@ def count_solutions(
                 mask &= (1 << cells[j]) - 1  # below cells[j]
         return mask
 
-    def search() -> bool:  # True: stop (limit reached)
-        state["nodes"] += 1
-        best, best_mask, best_bits = -1, 0, n + 1
-        for i in empty:
-            if cells[i]:
-                continue
-            mask = options(i)
-            bits = bin(mask).count("1")
-            if bits < best_bits:
-                best, best_mask, best_bits = i, mask, bits
-                if bits <= 1:
-                    break
-        if best < 0:
-            state["count"] += 1
-            if state["first"] is None:
-                state["first"] = list(cells)
-            return state["count"] >= limit
-        digits = [d for d in range(1, n + 1) if best_mask >> d & 1]
-        if rng is not None:
-            digits = [digits[int(k)] for k in rng.permutation(len(digits))]
-        r, c = divmod(best, n)
-        for d in digits:
-            bit = 1 << d
-            cells[best] = d
-            row_used[r] |= bit
-            col_used[c] |= bit
-            stop = search()
-            row_used[r] ^= bit
-            col_used[c] ^= bit
-            cells[best] = 0
-            if stop:
-                return True
-        return False
+    def toggle(i: int, d: int) -> None:
+        row_used[i // n] ^= 1 << d
+        col_used[i % n] ^= 1 << d
 
-    search()
-    return state["count"], state["first"], state["nodes"]
-
-
-def _as_answer(solution: list[int], n: int) -> str:
-    return " ".join("".join(map(str, solution[r * n : (r + 1) * n])) for r in range(n))
+    return count_fillings(cells, n, options, toggle, limit=limit, rng=rng)
 
 
 class Futoshiki(LanguageGame):
@@ -265,9 +234,7 @@ class Futoshiki(LanguageGame):
     def _prompt(self, role: str) -> str:
         n = self._n
         pattern = [(r + c) % n + 1 for r in range(n) for c in range(n)]
-        if pattern == self._solution:  # the format example must never be the answer
-            pattern = [{1: 2, 2: 1}.get(v, v) for v in pattern]
-        example = _as_answer(pattern, n)
+        example = grid_example(pattern, self._solution, n)
         return (
             f"Futoshiki {n}x{n}. Fill every empty cell (.) with a digit 1-{n} so that each row "
             f"and each column contains every digit 1-{n} exactly once. The given digits stay as "
@@ -282,27 +249,7 @@ class Futoshiki(LanguageGame):
         )
 
     def _play(self, role: str, action: str) -> Move:
-        n = self._n
-        text = answer_text(action, what=f"the {n} rows of the grid as digit strings")
-        cells: list[int] = []
-        for char in text:
-            if char.isspace() or char in ",/|;":
-                continue
-            if char in _BLANKS:
-                cells.append(0)
-            elif "1" <= char <= "9" and int(char) <= n:
-                cells.append(int(char))
-            else:
-                shown = char if char.isprintable() else repr(char)
-                raise ParseError(
-                    f"{shown!r} is not a digit 1-{n}: write the rows as digit strings such as "
-                    f"{'123456789'[:n]}"
-                )
-            if len(cells) > n * n:
-                break
-        if len(cells) != n * n:
-            got = "more than" if len(cells) > n * n else f"{len(cells)}, not"
-            raise ParseError(f"the grid has {got} {n * n} cells ({n} rows of {n} digits)")
+        cells = read_digit_grid(action, self._n)
         details = {"givens": self.givens, "signs": self.signs, "search_nodes": self._nodes}
         return judged(role, self._check(cells).with_details(**details))
 
@@ -312,22 +259,9 @@ class Futoshiki(LanguageGame):
         def at(i: int) -> str:
             return f"row {i // n + 1}, column {i % n + 1}"
 
-        for i, (given, v) in enumerate(zip(self._puzzle, cells, strict=True)):
-            if given and v != given:
-                return Verdict.make_incorrect(
-                    f"{at(i)} is given as {given} but your grid has {v or 'nothing'} there"
-                )
-        if 0 in cells:
-            return Verdict.make_incorrect(f"{at(cells.index(0))} is left empty")
-        for kind, units in (
-            ("row", [cells[r * n : (r + 1) * n] for r in range(n)]),
-            ("column", [cells[c::n] for c in range(n)]),
-        ):
-            for u, values in enumerate(units):
-                if sorted(values) != list(range(1, n + 1)):
-                    seen = sorted(values)
-                    twice = next(v for k, v in enumerate(seen) if k and seen[k - 1] == v)
-                    return Verdict.make_incorrect(f"{kind} {u + 1} has the digit {twice} twice")
+        mistake = latin_mistake(cells, self._puzzle, n)
+        if mistake is not None:
+            return mistake
         for a, b in self._less:
             if cells[a] >= cells[b]:
                 return Verdict.make_incorrect(
@@ -336,7 +270,7 @@ class Futoshiki(LanguageGame):
         return Verdict.make_correct("the grid is the solution")
 
     def _reference(self, role: str) -> str:
-        return "answer: " + _as_answer(self._solution, self._n)
+        return "answer: " + digit_grid_text(self._solution, self._n)
 
     def _candidates(self, role: str) -> list[str]:
         """The solution and five relabellings of it (the digits permuted), in a random order.
@@ -347,11 +281,5 @@ class Futoshiki(LanguageGame):
         relabelling breaks at least one sign or given (the solution is unique). A pure function
         of the instance.
         """
-        n = self._n
         rng = np.random.default_rng([self._instance_seed or 0, 0xF075])
-
-        def relabel(r: np.random.Generator) -> str:
-            perm = [0, *(int(v) + 1 for v in r.permutation(n))]
-            return "answer: " + _as_answer([perm[v] for v in self._solution], n)
-
-        return decoy_candidates(self._reference(role), relabel, rng)
+        return relabelled_grids(self._reference(role), self._solution, self._n, rng)

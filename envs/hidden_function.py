@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, ParseError
 from langgames.errors import InvalidArgument
 from langgames.verifiers.verdict import Verdict
 
@@ -417,21 +417,6 @@ class HiddenFunction(LanguageGame):
         tags=("induction", "functions", "multi-role", "self-play", "adversarial", "exact"),
         reference_roles=("prober",),
     )
-
-    def __init__(
-        self,
-        *,
-        difficulty: int | None = None,
-        max_turns: int | None = None,
-        render_mode: str | None = None,
-        opponents: Mapping[str, Opponent] | None = None,
-    ) -> None:
-        super().__init__(
-            difficulty=difficulty,
-            max_turns=max_turns,
-            render_mode=render_mode,
-            opponents=opponents,
-        )
 
     @property
     def optimal_roles(self) -> tuple[str, ...]:

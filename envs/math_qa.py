@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, Move, ParseError
 from langgames.envs._datasets import (
     DataArg,
     DatasetError,
+    DatasetGame,
     DatasetSource,
     RowRef,
     check_gold_format,
     extract_gold,
     last_boxed,
+    seconds_arg,
 )
 from langgames.envs._parsing import last_line
 from langgames.verifiers.verdict import Status, Verdict
@@ -56,7 +57,7 @@ def _reply_answer(action: str) -> str:
     return boxed
 
 
-class MathQA(LanguageGame):
+class MathQA(DatasetGame):
     r"""Answer questions from a dataset (yours, or the shipped sample); the math verifier judges.
 
     ## Description
@@ -160,7 +161,7 @@ class MathQA(LanguageGame):
     ) -> None:
         self.question_key, self.answer_key = question_key, answer_key
         self.gold_format = check_gold_format(gold_format)
-        self.source = DatasetSource(
+        source = DatasetSource(
             game="MathQA",
             data_files=data_files,
             dataset=dataset,
@@ -174,12 +175,7 @@ class MathQA(LanguageGame):
             level_key=level_key,
             shuffle_seed=shuffle_seed,
         )
-        levels = self.source.levels
-        if levels != type(self).game_info.difficulty_levels:
-            # This env's levels are the data's: an instance attribute shadows the declared ones.
-            self.game_info = dataclasses.replace(  # type: ignore[misc]
-                type(self).game_info, difficulty_levels=levels, default_difficulty=levels[0]
-            )
+        self.use_source(source)
         template = DEFAULT_TEMPLATE if prompt_template is None else prompt_template
         if not isinstance(template, str) or "{question}" not in template:
             raise DatasetError(
@@ -189,18 +185,11 @@ class MathQA(LanguageGame):
         self.prompt_template = template
         self.few_shot = self._check_few_shot(few_shot)
         self.rel_tol = rel_tol
-        if (
-            isinstance(check_timeout, bool)
-            or not isinstance(check_timeout, (int, float))
-            or not (0 < check_timeout <= 600)
-        ):
-            raise DatasetError(f"check_timeout must be seconds in (0, 600] (got {check_timeout!r})")
-        self.check_timeout = float(check_timeout)
+        self.check_timeout = seconds_arg("check_timeout", check_timeout)
         self._problems: dict[RowRef, str | None] = {}  # row -> why it cannot be played (or None)
         self._answers: dict[RowRef, str] = {}  # row -> the answer the reference gives
         self._examples_text: str | None = None
         super().__init__(difficulty=difficulty, max_turns=max_turns, render_mode=render_mode)
-        self._row: RowRef | None = None
         self._gold = ""
         self._question = ""
 
@@ -301,9 +290,7 @@ class MathQA(LanguageGame):
 
     # ------------------------------------------------------------------ hooks
     def _setup(self) -> str:
-        assert self._instance_seed is not None
-        ref = self.source.pick(self._instance_seed, self.difficulty, self.row_problem)
-        self._row = ref
+        ref = self.pick_row()
         self._gold = self.gold_of(ref) or ""
         self._question = self.question_of(ref) or ""
         return "player"
@@ -326,27 +313,19 @@ class MathQA(LanguageGame):
         assert self._row is not None
         return f"\\boxed{{{self._answers.get(self._row, self._gold)}}}"
 
-    def _info(
-        self, verdict: Verdict | None, rewards: Mapping[str, float], actor: str | None
-    ) -> dict[str, Any]:
-        info = super()._info(verdict, rewards, actor)
-        info["row"] = None if self._row is None else self.source.describe_row(self._row)
-        return info
-
     # ------------------------------------------------------------------ dataset audit
     def dataset_rows(self) -> list[dict[str, Any]]:
         """Every row as ``{"row", "pool", "level", "question", "gold", "problem"}`` (for audits)."""
         out = []
-        for pool, refs in (("train", self.source.train), ("eval", self.source.eval)):
-            for ref in refs:
-                out.append(
-                    {
-                        "row": ref.as_dict(),
-                        "pool": pool,
-                        "level": self.source.level(ref),
-                        "question": self.question_of(ref) or "",
-                        "gold": self.gold_of(ref),
-                        "problem": self.row_problem(ref),
-                    }
-                )
+        for pool, ref in self.pool_refs():
+            out.append(
+                {
+                    "row": ref.as_dict(),
+                    "pool": pool,
+                    "level": self.source.level(ref),
+                    "question": self.question_of(ref) or "",
+                    "gold": self.gold_of(ref),
+                    "problem": self.row_problem(ref),
+                }
+            )
         return out

@@ -17,7 +17,11 @@ __all__ = ["NumberHunt"]
 _RANGE_SIZE = {1: 100, 2: 10_000, 3: 1_000_000}
 # The range's lower end is drawn from this interval, so the same secret offset is rarely repeated.
 _LOW_SPAN = (-100_000, 100_000)
+_ASK = "Reply with your next guess as one integer on the last line, e.g. `guess: 42`."
 _GUESS = re.compile(r"(?i)^(?:guess\s*[:=]?\s*)?(?P<n>\S+)$")
+# The plain form of a valid guess (``guess: 42``, ``42``), read in one match; the general readers
+# (`last_line`, `_GUESS`, `parse_int`) take every other reply, and agree with this on these.
+_PLAIN_GUESS = re.compile(r"(?:[Gg][Uu][Ee][Ss][Ss][ \t]*[:=]?[ \t]*)?([+-]?[0-9]{1,40})")
 
 
 class NumberHunt(LanguageGame):
@@ -101,29 +105,32 @@ class NumberHunt(LanguageGame):
         self._history: list[tuple[int, str]] = []
         # What an optimal player still considers possible (used by the reference solver only).
         self._lo, self._hi = self._low, self._high
+        # The prompt's rules, fixed for the episode, and its list of guesses, grown by `_play`
+        # one line at a time (so a step costs the same early and late in an episode).
+        self._rules = (
+            f"You are playing NumberHunt. I have chosen a secret integer between {self._low} and "
+            f"{self._high} inclusive.\n"
+            f"Guess it. After each guess I answer 'higher' (the secret is larger) or 'lower' "
+            f"(the secret is smaller). Finding it within {self._budget} guesses scores 1.0; each "
+            f"guess beyond that costs 1/{self._budget} of the score.\n"
+        )
+        self._guesses_text = ""
         return "player"
 
     def _prompt(self, role: str) -> str:
-        lines = [
-            f"You are playing NumberHunt. I have chosen a secret integer between {self._low} and "
-            f"{self._high} inclusive.",
-            f"Guess it. After each guess I answer 'higher' (the secret is larger) or 'lower' "
-            f"(the secret is smaller). Finding it within {self._budget} guesses scores 1.0; each "
-            f"guess beyond that costs 1/{self._budget} of the score.",
-        ]
-        if self._history:
-            lines.append("Your guesses so far:")
-            lines.extend(f"  {n} -> {answer}" for n, answer in self._history)
-        lines.append(
-            "Reply with your next guess as one integer on the last line, e.g. `guess: 42`."
-        )
-        return "\n".join(lines)
+        if self._guesses_text:
+            return f"{self._rules}Your guesses so far:{self._guesses_text}\n{_ASK}"
+        return self._rules + _ASK
 
     def _play(self, role: str, action: str) -> Move:
-        match = _GUESS.match(last_line(action, what="your guess"))
-        if match is None:
-            raise ParseError("expected one integer such as `guess: 42` on the last line")
-        guess = parse_int(match["n"], what="the guess")
+        plain = _PLAIN_GUESS.fullmatch(action)
+        if plain is not None:
+            guess = int(plain[1])
+        else:
+            match = _GUESS.match(last_line(action, what="your guess"))
+            if match is None:
+                raise ParseError("expected one integer such as `guess: 42` on the last line")
+            guess = parse_int(match["n"], what="the guess")
         k = len(self._history) + 1
         if guess == self._secret:
             reward = 1.0 if k <= self._budget else max(0.0, 1.0 - (k - self._budget) / self._budget)
@@ -141,12 +148,19 @@ class NumberHunt(LanguageGame):
             return Move(verdict, {role: reward}, next_role=None, feedback=verdict.reason + ".")
         answer = "higher" if self._secret > guess else "lower"
         self._history.append((guess, answer))
+        self._guesses_text += f"\n  {guess} -> {answer}"
         if answer == "higher":
             self._lo = max(self._lo, guess + 1)
         else:
             self._hi = min(self._hi, guess - 1)
         return Move(
-            Verdict.make_accepted(f"{guess}: the secret is {answer}", guess=guess, answer=answer),
+            # (`Verdict.make_accepted`, without its keyword packing: this runs on every guess)
+            Verdict(
+                Status.ACCEPTED,
+                0.0,
+                f"{guess}: the secret is {answer}",
+                {"guess": guess, "answer": answer},
+            ),
             {role: 0.0},
             next_role=role,
             feedback=f"{guess} is not the secret: it is {answer}.",

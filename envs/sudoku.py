@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.envs._puzzles import ANSWER_MARKER, answer_text, decoy_candidates, judged
+from langgames.core import GameInfo, LanguageGame, Move
+from langgames.envs._puzzles import (
+    ANSWER_MARKER,
+    count_fillings,
+    digit_grid_text,
+    grid_example,
+    judged,
+    latin_mistake,
+    read_digit_grid,
+    relabelled_grids,
+)
 from langgames.verifiers.verdict import Verdict
 
 __all__ = ["Sudoku", "count_solutions"]
@@ -22,7 +30,6 @@ class _Shape:
 
 
 _SHAPES = {1: _Shape(4, 2, 2), 2: _Shape(6, 2, 3), 3: _Shape(9, 3, 3)}
-_BLANKS = frozenset("._0")
 
 
 def _units(shape: _Shape) -> tuple[list[int], list[int], list[int]]:
@@ -67,47 +74,16 @@ def count_solutions(
             row_used[rows[i]] |= bit
             col_used[cols[i]] |= bit
             box_used[boxes[i]] |= bit
-    empty = [i for i, v in enumerate(cells) if not v]
-    state: dict[str, Any] = {"count": 0, "first": None, "nodes": 0}
 
-    def search() -> bool:  # True: stop (limit reached)
-        state["nodes"] += 1
-        best, best_mask, best_bits = -1, 0, n + 1
-        for i in empty:
-            if cells[i]:
-                continue
-            mask = full & ~(row_used[rows[i]] | col_used[cols[i]] | box_used[boxes[i]])
-            bits = bin(mask).count("1")
-            if bits < best_bits:
-                best, best_mask, best_bits = i, mask, bits
-                if bits <= 1:
-                    break
-        if best < 0:
-            state["count"] += 1
-            if state["first"] is None:
-                state["first"] = list(cells)
-            return state["count"] >= limit
-        digits = [d for d in range(1, n + 1) if best_mask >> d & 1]
-        if rng is not None:
-            digits = [digits[int(k)] for k in rng.permutation(len(digits))]
-        r, c, b = rows[best], cols[best], boxes[best]
-        for d in digits:
-            bit = 1 << d
-            cells[best] = d
-            row_used[r] |= bit
-            col_used[c] |= bit
-            box_used[b] |= bit
-            stop = search()
-            row_used[r] ^= bit
-            col_used[c] ^= bit
-            box_used[b] ^= bit
-            cells[best] = 0
-            if stop:
-                return True
-        return False
+    def options(i: int) -> int:
+        return full & ~(row_used[rows[i]] | col_used[cols[i]] | box_used[boxes[i]])
 
-    search()
-    return state["count"], state["first"], state["nodes"]
+    def toggle(i: int, d: int) -> None:
+        row_used[rows[i]] ^= 1 << d
+        col_used[cols[i]] ^= 1 << d
+        box_used[boxes[i]] ^= 1 << d
+
+    return count_fillings(cells, n, options, toggle, limit=limit, rng=rng)
 
 
 def _render_row(values: list[int], shape: _Shape) -> str:
@@ -117,10 +93,6 @@ def _render_row(values: list[int], shape: _Shape) -> str:
             parts.append("|")
         parts.append(str(v) if v else ".")
     return " ".join(parts)
-
-
-def _as_answer(solution: list[int], n: int) -> str:
-    return " ".join("".join(map(str, solution[r * n : (r + 1) * n])) for r in range(n))
 
 
 class Sudoku(LanguageGame):
@@ -225,9 +197,7 @@ class Sudoku(LanguageGame):
             for r in range(n)
             for c in range(n)
         ]
-        if pattern == self._solution:  # the format example must never be the answer
-            pattern = [{1: 2, 2: 1}.get(v, v) for v in pattern]
-        example = _as_answer(pattern, n)
+        example = grid_example(pattern, self._solution, n)
         return (
             f"Sudoku {n}x{n}. Fill every empty cell (.) with a digit 1-{n} so that each row, each "
             f"column and each {shape.box_rows}x{shape.box_cols} box (separated by | and -) "
@@ -240,53 +210,20 @@ class Sudoku(LanguageGame):
         )
 
     def _play(self, role: str, action: str) -> Move:
-        n = self._shape.size
-        text = answer_text(action, what=f"the {n} rows of the grid as digit strings")
-        cells: list[int] = []
-        for char in text:
-            if char.isspace() or char in ",/|;":
-                continue
-            if char in _BLANKS:
-                cells.append(0)
-            elif "1" <= char <= "9" and int(char) <= n:
-                cells.append(int(char))
-            else:
-                shown = char if char.isprintable() else repr(char)
-                raise ParseError(
-                    f"{shown!r} is not a digit 1-{n}: write the rows as digit strings such as "
-                    f"{'123456789'[:n]}"
-                )
-            if len(cells) > n * n:
-                break
-        if len(cells) != n * n:
-            got = "more than" if len(cells) > n * n else f"{len(cells)}, not"
-            raise ParseError(f"the grid has {got} {n * n} cells ({n} rows of {n} digits)")
+        cells = read_digit_grid(action, self._shape.size)
         details = {"clues": self.clues, "search_nodes": self._nodes}
         verdict = self._check(cells)
         return judged(role, verdict.with_details(**details))
 
     def _check(self, cells: list[int]) -> Verdict:
         n = self._shape.size
-        for i, (given, v) in enumerate(zip(self._puzzle, cells, strict=True)):
-            if given and v != given:
-                return Verdict.make_incorrect(
-                    f"row {i // n + 1}, column {i % n + 1} is given as {given} but your grid has "
-                    f"{v or 'nothing'} there"
-                )
-        if 0 in cells:
-            i = cells.index(0)
-            return Verdict.make_incorrect(f"row {i // n + 1}, column {i % n + 1} is left empty")
-        rows, cols, boxes = _units(self._shape)
-        for kind, unit in (("row", rows), ("column", cols), ("box", boxes)):
-            for u in range(n):
-                seen = sorted(v for i, v in enumerate(cells) if unit[i] == u)
-                if seen != list(range(1, n + 1)):
-                    twice = next(v for k, v in enumerate(seen) if k and seen[k - 1] == v)
-                    return Verdict.make_incorrect(f"{kind} {u + 1} has the digit {twice} twice")
-        return Verdict.make_correct("the grid is the solution")
+        _, _, box_of = _units(self._shape)
+        boxes = [[i for i in range(n * n) if box_of[i] == b] for b in range(n)]
+        mistake = latin_mistake(cells, self._puzzle, n, [("box", boxes)])
+        return mistake or Verdict.make_correct("the grid is the solution")
 
     def _reference(self, role: str) -> str:
-        return "answer: " + _as_answer(self._solution, self._shape.size)
+        return "answer: " + digit_grid_text(self._solution, self._shape.size)
 
     def _candidates(self, role: str) -> list[str]:
         """The solution and five relabellings of it (the digits permuted), in a random order.
@@ -295,11 +232,5 @@ class Sudoku(LanguageGame):
         which one is right: a rule blind to the puzzle wins 1/6 of the time. A pure function of
         the instance.
         """
-        n = self._shape.size
         rng = np.random.default_rng([self._instance_seed or 0, 0x5D0])
-
-        def relabel(r: np.random.Generator) -> str:
-            perm = [0, *(int(v) + 1 for v in r.permutation(n))]
-            return "answer: " + _as_answer([perm[v] for v in self._solution], n)
-
-        return decoy_candidates(self._reference(role), relabel, rng)
+        return relabelled_grids(self._reference(role), self._solution, self._shape.size, rng)

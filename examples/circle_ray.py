@@ -48,7 +48,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
 
     import ray
 
-    from langgames.envs._circle_service import (
+    from langgames.envs.scholars_circle.service import (
         CircleLibraryClient,
         CircleWorker,
         library_service,

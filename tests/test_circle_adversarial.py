@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from langgames.chat import ChatMessages
-from langgames.envs._circle_validate import Candidate, run_program, sandbox, seed_pool
 from langgames.envs.scholars_circle import ScholarsCircle
+from langgames.envs.scholars_circle.validate import Candidate, run_program, sandbox, seed_pool
 from langgames.verifiers.verdict import Verdict
 
 
@@ -220,7 +220,7 @@ def test_the_drawn_hash_seeds_are_secret_distinct_and_really_used():
 def test_runs_that_disagree_are_refused(monkeypatch):
     """Whatever still makes a program's result depend on its process (an address, a hash seed):
     the three runs of a validation are compared, and one different answer refuses it."""
-    from langgames.envs._circle_validate import Validator
+    from langgames.envs.scholars_circle.validate import Validator
 
     real = Validator._call
     env = circle("deduction", difficulty=1)
@@ -244,7 +244,7 @@ def test_nondeterminism_on_a_solvers_input_withdraws_the_problem(monkeypatch):
     """A program whose result on the input a solver finds is not well defined (two runs under
     two freshly drawn seeds disagree): the problem is withdrawn, the explorer pays, no solver is
     charged, and the problem stays out of the library."""
-    from langgames.envs._circle_validate import Validator
+    from langgames.envs.scholars_circle.validate import Validator
 
     env = circle("abduction", n_solvers=2)
     obs, reward, *_ = env.step(program("abduction", "def f(x):\n    return str(x * 3)", 5))
@@ -266,7 +266,7 @@ def test_nondeterminism_on_a_solvers_input_withdraws_the_problem(monkeypatch):
 
 
 def test_a_solvers_input_already_validated_is_not_rerun(monkeypatch):
-    from langgames.envs._circle_validate import Validator
+    from langgames.envs.scholars_circle.validate import Validator
 
     env = circle("abduction", n_solvers=1)
     env.step(program("abduction", "def f(x):\n    return str(x * 3)", 5))

@@ -11,20 +11,19 @@ from collections import Counter
 
 import pytest
 
-from langgames.envs._circle_library import Library
-from langgames.envs._circle_service import (
+from langgames.envs.scholars_circle.library import Library
+from langgames.envs.scholars_circle.service import (
     CircleLibraryClient,
     CircleWorker,
     library_service,
     synthetic_entry,
 )
-from langgames.envs._circle_starter import starter_entries
-
-ray = pytest.importorskip("ray")
+from langgames.envs.scholars_circle.starter import starter_entries
 
 
 @pytest.fixture
 def local_ray():
+    ray = pytest.importorskip("ray")  # here, not at import: collection stays light
     ray.init(
         num_cpus=2,
         include_dashboard=False,
@@ -54,6 +53,7 @@ def test_add_unique_admits_a_problem_once():
 
 @pytest.mark.slow
 def test_concurrent_workers_share_one_library_and_survive_sigkill(local_ray, tmp_path):
+    ray = local_ray
     path = tmp_path / "circle.sqlite"
     service = library_service(path)
     client = CircleLibraryClient(service)

@@ -13,8 +13,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from langgames.envs._circle_library import Entry, Library, LibraryCorrupt
-from langgames.envs._circle_starter import starter_entries
+from langgames.envs.scholars_circle.library import Entry, Library, LibraryCorrupt
+from langgames.envs.scholars_circle.starter import starter_entries
 from langgames.errors import InvalidArgument
 
 STARTER = starter_entries()
@@ -138,8 +138,8 @@ def test_a_file_that_is_not_a_library_is_refused_with_a_message(tmp_path):
 _WRITER = """
 import sys
 from dataclasses import replace
-from langgames.envs._circle_library import Library
-from langgames.envs._circle_starter import starter_entries
+from langgames.envs.scholars_circle.library import Library
+from langgames.envs.scholars_circle.starter import starter_entries
 
 starter = starter_entries()
 library = Library(capacity=1_000_000, path=sys.argv[1], starter=starter)

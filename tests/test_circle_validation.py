@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from langgames.envs._circle_core import Proposal, parse_proposal, render_proposal
-from langgames.envs._circle_library import Library
-from langgames.envs._circle_starter import STARTER, starter_entries
-from langgames.envs._circle_validate import LEVELS, Candidate, Validator
 from langgames.envs.scholars_circle import ScholarsCircle
+from langgames.envs.scholars_circle.core import Proposal, parse_proposal, render_proposal
+from langgames.envs.scholars_circle.library import Library
+from langgames.envs.scholars_circle.starter import STARTER, starter_entries
+from langgames.envs.scholars_circle.validate import LEVELS, Candidate, Validator
 from langgames.verifiers.math import parse_math
 from langgames.verifiers.verdict import Verdict
 

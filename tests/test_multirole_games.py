@@ -14,7 +14,7 @@ from langgames.envs.hidden_function import (
 )
 from langgames.envs.negotiation import HardBargainer, Negotiation, nash_split
 from langgames.policies import Constant, reference
-from langgames.testing import check_game, play_episode
+from langgames.testing import play_episode
 
 SEEDS = range(20)
 
@@ -24,24 +24,6 @@ def mean_return(game, policy_for_seed, role, seeds=SEEDS):
     for seed in seeds:
         total += play_episode(game, policy_for_seed(seed), seed).returns.get(role, 0.0)
     return total / len(seeds)
-
-
-@pytest.mark.parametrize("game_id", ["langgames/Negotiation-v0", "langgames/HiddenFunction-v0"])
-def test_check_game_self_play(game_id):
-    assert check_game(game_id, seeds=2, cross_process=False).passed
-
-
-@pytest.mark.parametrize(
-    "game",
-    [
-        pytest.param(lambda: Negotiation(opponents={"bob": HardBargainer()}), id="neg-vs-bob"),
-        pytest.param(lambda: Negotiation(opponents={"alice": HardBargainer()}), id="neg-vs-alice"),
-        pytest.param(lambda: HiddenFunction(opponents={"keeper": TruthfulKeeper()}), id="hf-k"),
-        pytest.param(lambda: HiddenFunction(opponents={"prober": SystematicProber()}), id="hf-p"),
-    ],
-)
-def test_check_game_against_fixed_opponents(game):
-    assert check_game(game(), seeds=2, cross_process=False).passed
 
 
 # -------------------------------------------------------------------------------- negotiation

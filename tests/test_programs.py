@@ -173,6 +173,83 @@ def test_anything_but_a_literal_is_unparseable(text):
         parse_literal(text, what="the value", example="`1`")
 
 
+# The two framings of the one literal reader: a whole reply whose last line is the literal
+# (the code games: `example` given), and a field of a structured reply (ScholarsCircle). Their
+# messages are what a model reads back, so they are pinned here word for word.
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "the reply is empty; write the value on the last line"),
+        (
+            "so\n12 or 13",
+            "the last line '12 or 13' is not a Python literal; write the value alone on the last "
+            "line, e.g. `1`",
+        ),
+        (
+            "x" * 70,
+            f"the last line {'x' * 60 + '...'!r} is not a Python literal; write the value alone "
+            "on the last line, e.g. `1`",
+        ),
+        (
+            "1" * 2001,
+            "the last line is 2,001 characters long; write the value (at most 2,000 characters) "
+            "alone on the last line, e.g. `1`",
+        ),
+    ],
+)
+def test_a_reply_literal_says_what_to_write_on_the_last_line(text, message):
+    with pytest.raises(ParseError) as err:
+        parse_literal(text, what="the value", example="`1`")
+    assert err.value.reason == message
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [(" 12 ", 12), ("`[1, 2]`", [1, 2]), ("[1,\n 2]", [1, 2]), ("'\\d'", "\\d")],
+)
+def test_a_field_literal_is_the_whole_text(text, value):
+    got = parse_literal(text, what="`tests:`")
+    assert got == value and type(got) is type(value)
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "message"),
+    [
+        (" `` ", 2_000, "`tests:` is empty; write a Python literal such as [1, 2, 3] or 'abc'"),
+        ("[1, 2]", 3, "`tests:` is 6 characters long; the limit is 3"),
+        (
+            "f(3)",
+            2_000,
+            "`tests:` 'f(3)' is not a Python literal (ValueError); write plain data such as 42, "
+            "'abc', [1, 2] or (3, 'x'): no names, calls or operators",
+        ),
+        (
+            "[1,",
+            2_000,
+            "`tests:` '[1,' is not a Python literal (SyntaxError); write plain data such as 42, "
+            "'abc', [1, 2] or (3, 'x'): no names, calls or operators",
+        ),
+        (
+            "y" * 70,
+            2_000,
+            f"`tests:` {'y' * 57 + '...'!r} is not a Python literal (ValueError); write plain "
+            "data such as 42, 'abc', [1, 2] or (3, 'x'): no names, calls or operators",
+        ),
+    ],
+)
+def test_a_field_literal_says_what_was_wrong(text, limit, message):
+    with pytest.raises(ParseError) as err:
+        parse_literal(text, what="`tests:`", limit=limit)
+    assert err.value.reason == message
+
+
+def test_the_games_share_one_literal_reader():
+    from langgames.envs import _parsing
+    from langgames.envs.scholars_circle import core
+
+    assert parse_literal is core.parse_literal is _parsing.parse_literal
+
+
 def test_call_answers_are_read_without_running_anything():
     assert parse_call_args("f([1, 2], 3)", "f", 2, "e") == ([1, 2], 3)
     assert parse_call_args("it is\n`f([])`", "f", 1, "e") == ([],)

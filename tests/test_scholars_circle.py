@@ -21,14 +21,14 @@ from langgames.envs.scholars_circle import (
     OracleSolver,
     ReferenceExplorer,
     ScholarsCircle,
-    _parse_critique,
 )
+from langgames.envs.scholars_circle.env import _parse_critique
 from langgames.errors import InvalidArgument
 from langgames.policies import Scripted, reference
-from langgames.testing import check_game, play_episode
+from langgames.testing import play_episode
 
 GAME_ID = "langgames/ScholarsCircle-v0"
-ENTRY_POINT = "langgames.envs.scholars_circle:ScholarsCircle"
+ENTRY_POINT = "langgames.envs.scholars_circle.env:ScholarsCircle"
 
 PROPOSALS = {
     "deduction": "family: deduction\nprogram:\n```python\ndef f(x):\n"
@@ -78,11 +78,44 @@ def registered(monkeypatch):
 # ---------------------------------------------------------------------------------- the kit
 
 
-def test_the_conformance_kit_passes():
-    report = check_game(ScholarsCircle(), seeds=2, cross_process=False)
-    assert report.passed, str(report)
-    names = {r.name for r in report.results if r.passed}
-    assert {"reference_earns_maximum", "hostile_actions", "seeded_determinism"} <= names
+def test_the_package_keeps_every_public_name_and_the_old_entry_point():
+    """ScholarsCircle became a package: its names, the old ``module:Class`` string (saved in
+    specs and configs) and pickles of its objects keep working."""
+    import pickle
+
+    import langgames.envs.scholars_circle as package
+    from langgames.envs.scholars_circle.starter import starter_entries
+    from langgames.registry import _TABLE, load_class
+
+    assert sorted(package.__all__) == sorted(
+        [
+            "FAMILIES",
+            "CalibratedCritic",
+            "Candidate",
+            "ConstantCritic",
+            "Entry",
+            "Library",
+            "LibraryCorrupt",
+            "LibraryStats",
+            "NoisySolver",
+            "OracleCritic",
+            "OracleSolver",
+            "Proposal",
+            "ReferenceExplorer",
+            "ScholarsCircle",
+            "parse_proposal",
+            "render_proposal",
+            "wrong_answer",
+        ]
+    )
+    assert all(hasattr(package, name) for name in package.__all__)
+    assert load_class("langgames.envs.scholars_circle:ScholarsCircle") is ScholarsCircle
+    assert load_class(_TABLE[GAME_ID][0]) is ScholarsCircle
+    entry = starter_entries()[0]
+    back = pickle.loads(pickle.dumps(entry))  # noqa: S301  (our own bytes)
+    assert back == entry and (back.struct_sketch == entry.struct_sketch).all()
+    proposal = package.parse_proposal(PROPOSALS["deduction"])
+    assert pickle.loads(pickle.dumps(proposal)) == proposal  # noqa: S301
 
 
 _CHILD = """

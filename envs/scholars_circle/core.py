@@ -31,8 +31,9 @@ from typing import Any
 import numpy as np
 
 from langgames.core import ParseError
-from langgames.envs._parsing import FENCE
+from langgames.envs._parsing import FENCE, MAX_LITERAL, parse_literal
 from langgames.errors import did_you_mean
+from langgames.verifiers.verdict import Verdict
 
 __all__ = [
     "CODE_FAMILIES",
@@ -47,6 +48,7 @@ __all__ = [
     "parse_literal",
     "parse_proposal",
     "probes",
+    "reject",
     "render_proposal",
     "show_value",
     "stable_hash",
@@ -57,7 +59,7 @@ CODE_FAMILIES = ("deduction", "abduction", "induction")
 
 MAX_PROPOSAL_CHARS = 12_000
 MAX_CODE_CHARS = 4_000
-MAX_LITERAL_CHARS = 2_000
+MAX_LITERAL_CHARS = MAX_LITERAL
 MAX_QUESTION_CHARS = 1_500
 MAX_MATH_ANSWER_CHARS = 200
 MAX_STR = 60
@@ -157,25 +159,17 @@ def is_literal(value: Any) -> bool:
     return canon(back) == canon(value)
 
 
-def parse_literal(text: str, *, what: str, limit: int = MAX_LITERAL_CHARS) -> Any:
-    """Read a Python literal (``ast.literal_eval`` on a bounded string; never ``eval``)."""
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == "`":
-        text = text.strip("`").strip()
-    if not text:
-        raise ParseError(f"{what} is empty; write a Python literal such as [1, 2, 3] or 'abc'")
-    if len(text) > limit:
-        raise ParseError(f"{what} is {len(text):,} characters long; the limit is {limit:,}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", SyntaxWarning)
-            return ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError) as exc:
-        shown = text if len(text) <= 60 else text[:57] + "..."
-        raise ParseError(
-            f"{what} {shown!r} is not a Python literal ({type(exc).__name__}); write plain data "
-            "such as 42, 'abc', [1, 2] or (3, 'x'): no names, calls or operators"
-        ) from None
+def reject(status: str, stage: str, reason: str, fix: str, **details: Any) -> Verdict:
+    """A rejected proposal: ``reason`` says what failed, ``fix`` how to repair it."""
+    make = {
+        "incorrect": Verdict.make_incorrect,
+        "forbidden": Verdict.make_forbidden,
+        "timeout": Verdict.make_timeout,
+        "resource_limit": Verdict.make_resource_limit,
+        "unparseable": Verdict.make_unparseable,
+        "verifier_error": Verdict.make_verifier_error,
+    }[status]
+    return make(f"rejected at {stage}: {reason}", stage=stage, fix=fix, **details)
 
 
 def kind_of(value: Any) -> str | None:

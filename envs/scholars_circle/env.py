@@ -12,11 +12,13 @@ from typing import Any
 import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
-from langgames.envs._circle_core import (
+from langgames.envs._parsing import FENCE
+from langgames.envs.scholars_circle.core import (
     FAMILIES,
     MAX_CODE_CHARS,
     MAX_LITERAL_CHARS,
     Proposal,
+    canon,
     fits,
     format_hint,
     is_proposal,
@@ -26,20 +28,13 @@ from langgames.envs._circle_core import (
     render_proposal,
     show_value,
 )
-from langgames.envs._circle_library import Entry, Library, LibraryCorrupt, LibraryStats
-from langgames.envs._circle_policies import (
-    CalibratedCritic,
-    ConstantCritic,
-    NoisySolver,
-    OracleCritic,
-    OracleSolver,
-    ReferenceExplorer,
+from langgames.envs.scholars_circle.library import Entry, Library, LibraryStats
+from langgames.envs.scholars_circle.policies import (
     propose,
     reference_answer,
-    wrong_answer,
 )
-from langgames.envs._circle_starter import starter_entries
-from langgames.envs._circle_validate import (
+from langgames.envs.scholars_circle.starter import starter_entries
+from langgames.envs.scholars_circle.validate import (
     ALLOWED_IMPORTS,
     LEVELS,
     MATH_IMPORTS,
@@ -48,31 +43,15 @@ from langgames.envs._circle_validate import (
     Conditions,
     LevelRules,
     Validator,
+    circle_policy,
+    run_program,
+    sandbox,
     seed_pool,
 )
-from langgames.envs._parsing import FENCE
 from langgames.errors import InvalidArgument, did_you_mean
 from langgames.verifiers.verdict import TIMING_KEYS, Status, Verdict
 
-__all__ = [
-    "FAMILIES",
-    "CalibratedCritic",
-    "Candidate",
-    "ConstantCritic",
-    "Entry",
-    "Library",
-    "LibraryCorrupt",
-    "LibraryStats",
-    "NoisySolver",
-    "OracleCritic",
-    "OracleSolver",
-    "Proposal",
-    "ReferenceExplorer",
-    "ScholarsCircle",
-    "parse_proposal",
-    "render_proposal",
-    "wrong_answer",
-]
+__all__ = ["ScholarsCircle"]
 
 _PENALTY = -0.1
 _SOLVE_TIMEOUT = 2.0
@@ -158,7 +137,7 @@ class ScholarsCircle(LanguageGame):
     hash-table order: no coin from a hash seed or an address; solvers are told), and every call runs
     in a fresh namespace through the same harness, so a program cannot assemble ``__globals__`` at
     run time, read a frame, keep state, or tell a validation run from a judging run
-    (``_circle_runtime``). In the Python sandbox it terminates within 3 s on its inputs, on 24 fixed
+    (module ``runtime``). In the Python sandbox it terminates within 3 s on its inputs, on 24 fixed
     probe inputs of its kind and on 8 inputs drawn fresh for this validation, and gives identical
     results twice in one process and once more in each of two other processes, the three with
     ``PYTHONHASHSEED`` values drawn from the episode's generator (never a fixed, public pair); it is
@@ -800,8 +779,6 @@ class ScholarsCircle(LanguageGame):
         """The explorer's ``f`` on a solver's input, run under two hash seeds drawn now (the
         same harness and call shape as validation). Two runs that disagree withdraw the problem
         (`_withdrawn`): the explorer pays, no solver is charged."""
-        from langgames.envs._circle_core import canon
-
         key = canon(value)
         if key in self._judged_inputs:
             return self._judged_inputs[key]
@@ -866,8 +843,6 @@ class ScholarsCircle(LanguageGame):
             ) from None
         if not any(isinstance(n, ast.FunctionDef) and n.name == "f" for n in tree.body):
             raise ParseError("the code does not define `f` at top level; write def f(x):")
-        from langgames.envs._circle_validate import circle_policy
-
         refused = circle_policy(solver=True).check(code)
         if refused is not None:
             return refused
@@ -877,7 +852,6 @@ class ScholarsCircle(LanguageGame):
         return cached
 
     def _run_solver_program(self, code: str, entry: Entry) -> Verdict:
-        from langgames.envs._circle_validate import run_program, sandbox
         from langgames.verifiers.python import RunStatus, values_equal
 
         tests = list(

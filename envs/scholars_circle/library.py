@@ -36,8 +36,14 @@ from typing import Any
 
 import numpy as np
 
-from langgames.envs._circle_core import FAMILIES, jaccard, question_fingerprint, stable_hash
-from langgames.errors import InvalidArgument, LangGamesError
+from langgames.envs.scholars_circle.core import (
+    FAMILIES,
+    CodeFingerprint,
+    jaccard,
+    question_fingerprint,
+    stable_hash,
+)
+from langgames.errors import InvalidArgument, LibraryCorrupt
 from langgames.verifiers.codec import CodecError, decode_value, encode_value
 
 __all__ = ["BUCKET_SCAN", "Entry", "Library", "LibraryCorrupt", "LibraryStats"]
@@ -49,10 +55,6 @@ BUCKET_SCAN = 256
 #: Payload format of the SQLite archive; a different stored value is refused with a message.
 ARCHIVE_FORMAT = "langgames.ScholarsCircle.library/1"
 _N_BLOCKS = 2
-
-
-class LibraryCorrupt(LangGamesError, RuntimeError):
-    """The archive cannot be used (not a library, another format, or SQLite reports damage)."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,44 @@ class Entry:
             struct_sketch=fp.struct_sketch,
             n_nodes=fp.n_nodes,
             behaviour_hash="m" + format(stable_hash("math", fp.struct_hash, canonical), "016x"),
+            source=source,
+        )
+
+    @classmethod
+    def for_program(
+        cls,
+        family: str,
+        kind: str,
+        code: str,
+        inputs: tuple[Any, ...],
+        n_shown: int,
+        outputs: tuple[Any, ...],
+        fp: CodeFingerprint,
+        *,
+        behaviour: tuple[int, ...] = (),
+        behaviour_hash: str,
+        out_kind: str = "",
+        source: str = "explorer",
+    ) -> Entry:
+        """A program problem's entry (deduction, abduction, induction): ``fp`` is the program's
+        `code_fingerprint`, ``behaviour`` and ``behaviour_hash`` what it does on the probes."""
+        return cls(
+            id=0,
+            family=family,
+            kind=kind,
+            code=code,
+            inputs=inputs,
+            n_shown=n_shown,
+            outputs=outputs,
+            question="",
+            answer="",
+            code_hash=fp.code_hash,
+            struct_hash=fp.struct_hash,
+            struct_sketch=fp.struct_sketch,
+            n_nodes=fp.n_nodes,
+            behaviour=behaviour,
+            behaviour_hash=behaviour_hash,
+            out_kind=out_kind,
             source=source,
         )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from langgames.envs._circle_core import MAX_MATH_ANSWER_CHARS, numbers_in
+from langgames.envs.scholars_circle.core import MAX_MATH_ANSWER_CHARS, numbers_in, reject
 from langgames.verifiers.verdict import Verdict
 
 __all__ = ["check_math_question", "read_math_answer"]
@@ -50,12 +50,6 @@ _SOLVE = re.compile(
 _MAX_DEGREE = 4
 
 
-def _reject(status: str, stage: str, reason: str, fix: str, **details: Any) -> Verdict:
-    from langgames.envs._circle_validate import reject
-
-    return reject(status, stage, reason, fix, **details)
-
-
 def _form(question: str) -> str | None:
     for name, pattern in _FORMS:
         if pattern.search(question):
@@ -66,14 +60,14 @@ def _form(question: str) -> str | None:
 def check_math_question(question: str) -> Verdict | None:
     """Why the question is refused before its program runs, or None."""
     if len(question.split()) < 4:
-        return _reject(
+        return reject(
             "incorrect",
             "shape",
             "the question is too short to be a question",
             "ask a complete question (at least four words) with one exact answer",
         )
     if _form(question) is None:
-        return _reject(
+        return reject(
             "incorrect",
             "form",
             "the question does not say what form the answer takes",
@@ -100,7 +94,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
     from langgames.verifiers.math import parse_math, verify_math
 
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], list)):
-        return _reject(
+        return reject(
             "verifier_error",
             "sandbox",
             "the harness returned an unexpected value",
@@ -114,7 +108,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
     if answer and answer[0] == "set":
         items, count = answer[1], answer[2]
         if count != 1:
-            return _reject(
+            return reject(
                 "incorrect",
                 "uniqueness",
                 f"the program returns {count} answers; a question asks for one value",
@@ -124,7 +118,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
             )
         answer = items[0]
     if answer and answer[0] == "bad":
-        return _reject(
+        return reject(
             "incorrect",
             "answer",
             f"the program returned a {str(answer[1])[:40]}, which is not an exact answer",
@@ -132,9 +126,9 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
         )
     text = _text(answer)
     if text is None or not text:
-        return _reject("incorrect", "answer", "the program returned no answer", bad)
+        return reject("incorrect", "answer", "the program returned no answer", bad)
     if len(text) > MAX_MATH_ANSWER_CHARS:
-        return _reject(
+        return reject(
             "resource_limit",
             "answer",
             f"the answer is {len(text):,} characters; the limit is {MAX_MATH_ANSWER_CHARS}",
@@ -143,7 +137,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
     try:
         gold = parse_math(text)
     except (ValueError, RecursionError) as exc:  # parse_math's errors are ValueErrors
-        return _reject(
+        return reject(
             "unparseable",
             "answer",
             f"the program's answer {text[:60]!r} cannot be read as math: {exc}",
@@ -152,14 +146,14 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
     form = _form(question)
     is_int = answer[0] == "int"
     if form == "integer" and not is_int:
-        return _reject(
+        return reject(
             "incorrect",
             "form",
             f"the question asks for an integer and the answer is {text[:60]}",
             "make the question's stated form match the answer",
         )
     if form == "rational" and answer[0] not in ("int", "frac"):
-        return _reject(
+        return reject(
             "incorrect",
             "form",
             f"the question asks for a fraction and the answer is {text[:60]}",
@@ -170,7 +164,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
         return verdict
     for guess in ["0", "1", *numbers_in(question)[:20]]:
         if verify_math(text, guess, timeout=2.0).correct:
-            return _reject(
+            return reject(
                 "incorrect",
                 "triviality",
                 f"the answer equals {guess}, which a solver could guess without working "
@@ -179,7 +173,7 @@ def read_math_answer(question: str, value: Any) -> tuple[str, str] | Verdict:
             )
     squashed = "".join(text.split())
     if len(squashed) >= 2 and squashed in "".join(question.split()):
-        return _reject(
+        return reject(
             "incorrect",
             "triviality",
             "the answer is written in the question",
@@ -198,7 +192,7 @@ def _check_equation(question: str, equation: Any, text: str, gold: Any) -> Verdi
     )
     if equation is None:
         if _SOLVE.search(question):
-            return _reject(
+            return reject(
                 "incorrect",
                 "uniqueness",
                 "the question asks to solve an equation and the program does not expose it, so "
@@ -209,7 +203,7 @@ def _check_equation(question: str, equation: Any, text: str, gold: Any) -> Verdi
     eq_text = str(equation)
     flat = "".join(eq_text.split()).lower()
     if not flat or flat not in "".join(question.split()).lower():
-        return _reject(
+        return reject(
             "incorrect", "uniqueness", "equation() does not return an equation of the question", fix
         )
     import sympy
@@ -217,9 +211,9 @@ def _check_equation(question: str, equation: Any, text: str, gold: Any) -> Verdi
     try:
         parsed = parse_math(eq_text)
     except (ValueError, RecursionError) as exc:
-        return _reject("unparseable", "uniqueness", f"the equation cannot be read: {exc}", fix)
+        return reject("unparseable", "uniqueness", f"the equation cannot be read: {exc}", fix)
     if not isinstance(parsed, sympy.Equality) or len(parsed.free_symbols) != 1:
-        return _reject(
+        return reject(
             "incorrect", "uniqueness", "the equation is not an equation in one unknown", fix
         )
     (symbol,) = parsed.free_symbols
@@ -229,14 +223,14 @@ def _check_equation(question: str, equation: Any, text: str, gold: Any) -> Verdi
             raise sympy.PolynomialError("degree or domain")
         roots = {sympy.nsimplify(r) for r in poly.real_roots()}
     except (sympy.PolynomialError, ValueError, TypeError, NotImplementedError):
-        return _reject(
+        return reject(
             "incorrect",
             "uniqueness",
             "the equation is not a polynomial equation of degree 1 to 4 with rational coefficients",
             fix,
         )
     if len(roots) != 1:
-        return _reject(
+        return reject(
             "incorrect",
             "uniqueness",
             f"the equation {eq_text[:60]} has {len(roots)} real solutions; the question must have "
@@ -247,7 +241,7 @@ def _check_equation(question: str, equation: Any, text: str, gold: Any) -> Verdi
         )
     (root,) = roots
     if not verify_math(root, text, timeout=2.0).correct:
-        return _reject(
+        return reject(
             "incorrect",
             "answer",
             f"the program's answer {text[:40]} does not solve the question's equation "

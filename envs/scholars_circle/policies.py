@@ -21,26 +21,29 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
-from langgames.envs._circle_core import (
+from langgames.envs.scholars_circle.core import (
     CODE_FAMILIES,
     Proposal,
+    canon,
+    code_fingerprint,
     fits,
     kind_parts,
     parse_code,
+    question_fingerprint,
     render_proposal,
     show_value,
 )
-
-if TYPE_CHECKING:
-    from langgames.envs._circle_library import Entry
-    from langgames.envs.scholars_circle import ScholarsCircle
+from langgames.envs.scholars_circle.library import Entry, Library
+from langgames.envs.scholars_circle.validate import Candidate, LevelRules
+from langgames.verifiers.verdict import Verdict
 
 __all__ = [
     "CalibratedCritic",
+    "Circle",
     "ConstantCritic",
     "NoisySolver",
     "OracleCritic",
@@ -49,6 +52,28 @@ __all__ = [
     "propose",
     "wrong_answer",
 ]
+
+
+class Circle(Protocol):
+    """What these policies read of a running circle; `ScholarsCircle` is one. (A protocol, so
+    that this module does not import the game that imports it.)"""
+
+    @property
+    def family(self) -> str: ...
+    @property
+    def difficulty(self) -> int: ...
+    @property
+    def rules(self) -> LevelRules: ...
+    @property
+    def library(self) -> Library: ...
+    @property
+    def recent_window(self) -> int: ...
+    @property
+    def candidate(self) -> Candidate | None: ...
+    def validate(
+        self, proposal: Proposal | str, *, timeout: float | None = None
+    ) -> Candidate | Verdict: ...
+
 
 _MAX_TRIES = 40
 _BATCH = 4  # candidates drawn, then validated least similar first
@@ -404,7 +429,7 @@ def math_candidate(rng: np.random.Generator, level: int) -> Proposal:
 
 
 def _program_candidate(
-    game: ScholarsCircle, rng: np.random.Generator, family: str, level: int, fresh: bool
+    game: Circle, rng: np.random.Generator, family: str, level: int, fresh: bool
 ) -> Proposal | None:
     (smallest, largest), times, _, _ = _LEVEL[level]
     rules = game.rules
@@ -442,10 +467,8 @@ def _program_candidate(
     return Proposal(family, code, (random_value(kind, rng, level),), 1)
 
 
-def _similarity(game: ScholarsCircle, proposal: Proposal) -> float:
+def _similarity(game: Circle, proposal: Proposal) -> float:
     """The similarity penalty's input, computed on the host without running anything."""
-    from langgames.envs._circle_core import code_fingerprint, question_fingerprint
-
     try:
         fp = (
             question_fingerprint(proposal.question)
@@ -457,14 +480,12 @@ def _similarity(game: ScholarsCircle, proposal: Proposal) -> float:
     return game.library.most_similar_recent(fp.struct_sketch, game.recent_window)[0]
 
 
-def propose(game: ScholarsCircle, rng: np.random.Generator, max_tries: int = _MAX_TRIES) -> str:
+def propose(game: Circle, rng: np.random.Generator, max_tries: int = _MAX_TRIES) -> str:
     """A proposal for the game's current round that passes its validation (re-validated here
     with the game's own pipeline). Falls back to templates when mutations keep failing.
     Candidates are drawn in batches of `_BATCH` and validated least similar to the recent
     problems first (the similarity is computed without the sandbox), so the first valid one
     is usually unpenalised and few sandbox runs are spent."""
-    from langgames.envs._circle_validate import Candidate
-
     family, level = game.family, game.difficulty
     last: Proposal | None = None
     drawn = tried = 0
@@ -514,23 +535,19 @@ def reference_answer(entry: Entry) -> str:
     return f"\\boxed{{{entry.answer}}}"
 
 
-def wrong_answer(game: ScholarsCircle) -> str:
+def wrong_answer(game: Circle) -> str:
     """A well-formed answer that is surely wrong for the current problem."""
     candidate = game.candidate
     if candidate is None:
         raise ValueError("there is no problem to answer: the solvers' phase has not started")
     entry = candidate.entry
     if entry.family == "deduction":
-        from langgames.envs._circle_core import canon
-
         out = entry.outputs[0]
         wrong: Any = None if out is not None else 0
         if canon(wrong) == canon(out):
             wrong = "wrong"
         return f"answer: {show_value(wrong)}"
     if entry.family == "abduction":
-        from langgames.envs._circle_core import canon
-
         target = canon(entry.outputs[0])
         for x, (status, value) in zip(candidate.probe_inputs, candidate.probe_cases, strict=True):
             if status == "ok" and canon(value) != target and fits(x, entry.kind):

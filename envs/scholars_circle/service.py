@@ -30,7 +30,10 @@ from typing import Any
 
 import numpy as np
 
-from langgames.envs._circle_library import Entry, Library, LibraryStats
+from langgames.envs.scholars_circle.core import FAMILIES, code_fingerprint, stable_hash
+from langgames.envs.scholars_circle.env import ScholarsCircle
+from langgames.envs.scholars_circle.library import Entry, Library, LibraryStats
+from langgames.envs.scholars_circle.starter import starter_entries
 from langgames.errors import InvalidArgument, MissingExtra
 
 __all__ = ["CircleLibraryClient", "CircleLibraryService", "library_service"]
@@ -48,8 +51,6 @@ class CircleLibraryService:
     """The actor's body: a `Library` (persisted at ``path``) behind plain method calls."""
 
     def __init__(self, path: str, capacity: int = 5000) -> None:
-        from langgames.envs._circle_starter import starter_entries
-
         self.library = Library(capacity=capacity, path=path, starter=starter_entries())
 
     def pid(self) -> int:
@@ -198,24 +199,16 @@ class CircleLibraryClient:
 def synthetic_entry(serial: int) -> Entry:
     """A distinct, valid-looking library entry (for load tests and benchmarks): the same
     ``serial`` always gives the same problem, so two writers of one serial race to add it."""
-    from langgames.envs._circle_core import code_fingerprint, stable_hash
-
     code = f"def f(x):\n    return x * {serial % 997 + 2} + {serial}\n"
     fp = code_fingerprint(code)
-    return Entry(
-        id=0,
-        family="deduction",
-        kind="int",
-        code=code,
-        inputs=(serial,),
-        n_shown=1,
-        outputs=(serial * (serial % 997 + 2) + serial,),
-        question="",
-        answer="",
-        code_hash=fp.code_hash,
-        struct_hash=fp.struct_hash,
-        struct_sketch=fp.struct_sketch,
-        n_nodes=fp.n_nodes,
+    return Entry.for_program(
+        "deduction",
+        "int",
+        code,
+        (serial,),
+        1,
+        (serial * (serial % 997 + 2) + serial,),
+        fp,
         behaviour_hash="s" + format(stable_hash("synthetic", str(serial)), "016x"),
     )
 
@@ -228,9 +221,6 @@ class CircleWorker:
     def __init__(
         self, handle: Any, *, families: tuple[str, ...] | None = None, difficulty: int = 1
     ) -> None:
-        from langgames.envs._circle_core import FAMILIES
-        from langgames.envs.scholars_circle import ScholarsCircle
-
         self.client = CircleLibraryClient(handle)
         self.env = ScholarsCircle(
             families=families or FAMILIES,

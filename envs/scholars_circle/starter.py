@@ -17,7 +17,14 @@ import functools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from langgames.envs._circle_core import code_fingerprint, kind_of, probes
+from langgames.envs.scholars_circle.core import code_fingerprint, kind_of, probes
+from langgames.envs.scholars_circle.library import Entry
+from langgames.envs.scholars_circle.validate import (
+    behaviour_of,
+    common_kind,
+    output_kind,
+    run_trusted,
+)
 
 __all__ = ["STARTER", "StarterProblem", "starter_entries"]
 
@@ -364,9 +371,6 @@ def f():
 @functools.lru_cache(maxsize=1)
 def starter_entries() -> tuple[Any, ...]:
     """The starter problems as library entries (ids 0: the library numbers them)."""
-    from langgames.envs._circle_library import Entry
-    from langgames.envs._circle_validate import behaviour_of, common_kind, output_kind, run_trusted
-
     out = []
     for p in STARTER:
         if p.family == "math":
@@ -379,20 +383,14 @@ def starter_entries() -> tuple[Any, ...]:
         declared, probe_cases = cases[: len(p.inputs)], cases[len(p.inputs) :]
         behaviour, behaviour_hash = behaviour_of(kind, probe_cases)
         out.append(
-            Entry(
-                id=0,
-                family=p.family,
-                kind=kind,
-                code=p.code,
-                inputs=p.inputs,
-                n_shown=p.n_shown,
-                outputs=tuple(v for _, v in declared),
-                question="",
-                answer="",
-                code_hash=fp.code_hash,
-                struct_hash=fp.struct_hash,
-                struct_sketch=fp.struct_sketch,
-                n_nodes=fp.n_nodes,
+            Entry.for_program(
+                p.family,
+                kind,
+                p.code,
+                p.inputs,
+                p.n_shown,
+                tuple(v for _, v in declared),
+                fp,
                 behaviour=behaviour,
                 behaviour_hash=behaviour_hash,
                 out_kind=output_kind(probe_cases),

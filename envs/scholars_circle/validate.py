@@ -8,7 +8,7 @@ Stages, in order (the first failure is the verdict; every failure costs the expl
    ``math, itertools, functools, collections, operator, string, bisect, heapq, re`` may be
    imported; no I/O (``open``, ``print``, ``input``), no ``random``/``time``, no ``id``/``hash``,
    no dunder access; the refusal names what was refused;
-4. *termination*: in the Python sandbox, under the run-time subset (`_circle_runtime`: guarded
+4. *termination*: in the Python sandbox, under the run-time subset (`runtime`: guarded
    attributes, allow-listed builtins and module proxies, a fresh namespace for every call), ``f``
    on its own inputs, on the 24 probe inputs of its kind and on `N_FRESH` inputs drawn fresh for
    this validation, all within `RUN_TIMEOUT` seconds and the sandbox's memory and output limits;
@@ -42,7 +42,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from langgames.envs._circle_core import (
+from langgames.envs.scholars_circle.core import (
+    MAX_LIST,
+    MAX_STR,
     CodeFingerprint,
     Proposal,
     canon,
@@ -50,11 +52,15 @@ from langgames.envs._circle_core import (
     fits,
     is_literal,
     kind_of,
+    kind_parts,
     probes,
+    reject,
     show_value,
     stable_hash,
 )
-from langgames.envs._circle_library import Entry, Library
+from langgames.envs.scholars_circle.library import Entry, Library
+from langgames.envs.scholars_circle.math_problems import check_math_question, read_math_answer
+from langgames.envs.scholars_circle.runtime import ENTRY, harness, rewrite
 from langgames.verifiers.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -161,8 +167,6 @@ def _circle_policy_class() -> type:
             found = super().violations(code)
             if found:
                 return found
-            from langgames.envs._circle_runtime import rewrite
-
             try:
                 rewrite(code)
             except ValueError as exc:
@@ -314,8 +318,6 @@ _LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,!?-
 
 def random_input(kind: str, rng: Any) -> Any:
     """A random argument of ``kind`` (mixed sizes: small numbers, large ones, long strings)."""
-    from langgames.envs._circle_core import MAX_LIST, MAX_STR, kind_parts
-
     parts = kind_parts(kind)
     if len(parts) > 1:
         return tuple(random_input(p, rng) for p in parts)
@@ -334,8 +336,6 @@ def random_input(kind: str, rng: Any) -> Any:
 
 @functools.lru_cache(maxsize=512)
 def _harness(code: str, entry: str, allowed: tuple[str, ...], allow_print: bool, math: bool) -> str:
-    from langgames.envs._circle_runtime import harness
-
     return harness(code, entry, allowed, allow_print=allow_print, math=math)
 
 
@@ -351,10 +351,8 @@ def run_program(
     math: bool = False,
 ) -> list[Any]:
     """Run ``code``'s ``entry`` on each argument tuple under the run-time subset (see
-    `langgames.envs._circle_runtime`): `RunResult` per call. ``code`` must have passed the
+    `langgames.envs.scholars_circle.runtime`): `RunResult` per call. ``code`` must have passed the
     static check; a program that uses a reserved ``_lg_`` name raises ``ValueError``."""
-    from langgames.envs._circle_runtime import ENTRY
-
     source = _harness(code, entry, tuple(allowed), allow_print, math)
     return box.call(source, ENTRY, list(args_list), timeout=timeout, policy=None)
 
@@ -435,19 +433,6 @@ class Candidate:
     probe_cases: tuple[Case, ...]
     similarity: float
     similar_to: int | None
-
-
-def reject(status: str, stage: str, reason: str, fix: str, **details: Any) -> Verdict:
-    """A rejected proposal: ``reason`` says what failed, ``fix`` how to repair it."""
-    make = {
-        "incorrect": Verdict.make_incorrect,
-        "forbidden": Verdict.make_forbidden,
-        "timeout": Verdict.make_timeout,
-        "resource_limit": Verdict.make_resource_limit,
-        "unparseable": Verdict.make_unparseable,
-        "verifier_error": Verdict.make_verifier_error,
-    }[status]
-    return make(f"rejected at {stage}: {reason}", stage=stage, fix=fix, **details)
 
 
 @dataclass(frozen=True)
@@ -541,8 +526,6 @@ class Validator:
         self, p: Proposal, timeout: float, conditions: Conditions
     ) -> tuple[str, str] | Verdict:
         """The program's answer and its canonical form, or why the proposal is refused."""
-        from langgames.envs._circle_math import check_math_question, read_math_answer
-
         verdict = check_math_question(p.question)
         if verdict is not None:
             return verdict
@@ -662,20 +645,14 @@ class Validator:
         behaviour_hash: str,
         probe_cases: Sequence[Case],
     ) -> Entry:
-        return Entry(
-            id=0,
-            family=p.family,
-            kind=kind,
-            code=p.code,
-            inputs=tuple(p.inputs),
-            n_shown=p.n_shown,
-            outputs=outputs,
-            question="",
-            answer="",
-            code_hash=fp.code_hash,
-            struct_hash=fp.struct_hash,
-            struct_sketch=fp.struct_sketch,
-            n_nodes=fp.n_nodes,
+        return Entry.for_program(
+            p.family,
+            kind,
+            p.code,
+            tuple(p.inputs),
+            p.n_shown,
+            outputs,
+            fp,
             behaviour=behaviour,
             behaviour_hash=behaviour_hash,
             out_kind=output_kind(probe_cases),
