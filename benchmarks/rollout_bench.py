@@ -4,8 +4,8 @@ For each game, plays the same episodes (reference policy, the same seeds) three 
 
 * ``bare``: ``make_game`` + ``env.reset`` + ``env.step`` in a plain loop, nothing recorded;
 * ``collect c=1``: `collect` with one episode in flight (full `Episode` records kept);
-* ``collect c=8``: eight episodes in flight (the reference policy never waits, so this measures
-  the engine's scheduling, not overlap).
+* ``collect c=8``: eight episodes in flight (the reference policy never waits, so `collect`
+  plays them one after another as at ``c=1``: this checks that ``concurrency`` costs nothing).
 
 The three are run in interleaved trials (bare, c=1, c=8, bare, ...) and the script prints the
 median episodes/s of each and the median of the per-trial ratios ``collect time / bare time``,
@@ -17,33 +17,39 @@ Arguments: ``--episodes`` per trial and game (100), ``--trials`` (21), ``--games
 
     python benchmarks/rollout_bench.py --episodes 100 --trials 21 --games NumberHunt-v0
 
-Measured on 2 shared cores under a load average of ~9 from other jobs (Python 3.11), CPU-time
-ratios ``collect c=1 / bare``, medians of 31 interleaved trials of 100 episodes:
+Measured on 2 shared cores under a load average of 5-10 from other jobs (Python 3.11), CPU-time
+ratios ``collect / bare``, medians of 21 interleaved trials of 100 episodes (``after``: this
+script; ``before``: the engine before its synchronous path, run from git side by side with the
+current one in one process, 1.43x against 1.33x then for NumberHunt; ``first``: the engine as
+first written; the bare loop itself is faster now than when ``first`` was measured, which
+raises every ratio):
 
-==============  ==========  ==========  ======================================================
-game            before      after       floor: the bare loop keeping what ``env.step`` returned
-==============  ==========  ==========  ======================================================
-NumberHunt-v0   2.07x       1.53x       1.14x
-CodeBreaker-v0  1.06x       1.04x       1.00x
-Algebra-v0      1.05x       1.04x       1.02x
-==============  ==========  ==========  ======================================================
+==============  ==========  ==========  ==========  ==========  ==========
+game            first       before      after c=1   after c=8   kept/bare
+==============  ==========  ==========  ==========  ==========  ==========
+NumberHunt-v0   2.07x       1.53x       1.35x       1.46x       1.08x
+CodeBreaker-v0  1.06x       1.04x       1.03x       1.03x       1.01x
+Algebra-v0      1.05x       1.04x       1.03x       0.99x       1.00x
+==============  ==========  ==========  ==========  ==========  ==========
 
-("before": the engine as first written, run side by side with the current one in the same
-process; wall-clock ratios agree within ~0.1.) The 1.2x goal holds wherever a move costs more
-than a few dozen microseconds, and is out of reach on NumberHunt, whose ``env.step`` takes
-~15 us: merely *keeping* what each step returned (observation, info and verdict dicts), with no
-engine at all, already costs 1.14x there (allocator and cache effects of retaining ~6 objects
-per move; a loop that builds the same tuples and drops them costs 0.99x), and recording a `Turn`
-per move (role, action, rewards, timing) adds ~1.5 us, about 10% of such a step. A sampling
-profile (py-spy) of ``collect`` on NumberHunt puts 81% of its samples in the game's own
-``reset``/``step``/reference solver and the rest spread over the engine's lines, none above 3%.
+The 1.2x goal holds wherever a move costs more than a few dozen microseconds, and is not met
+on NumberHunt, whose whole episode (reset and ~6 moves) now takes ~300 us of CPU here: what
+remains is ~2 us per move of recording (the `Turn`, its rewards, two clock reads), ~5 us per
+episode (the `Episode`, the env pool, the policy build) and the allocator, cache and GC cost of
+*keeping* every move's records (with the garbage collector off, ``c=1`` measured ~0.1x lower),
+each a few percent of such an episode. A cProfile of ``collect`` on NumberHunt puts 80% of its
+time in the game's own ``reset``/``step``/reference solver.
 
 Causes found and fixed (NumberHunt, CPU time): one `numpy.random.SeedSequence` per episode for
-the policy seeds (~8 us of ~95 us; now one vectorised pass with identical results), the role's
-conversation copied on every move (now built only when a batch policy asks), a `Reply` and a
-coroutine per move for plain-text policies, one task and semaphore round trip per episode
-(now ``concurrency`` workers pulling jobs), a shallow copy of every verdict, and Python 3.11's
-`asyncio.run` formatting the repr of every returned `Episode` when it restores SIGINT.
+the policy seeds (~8 us of ~95 us; now one pass over all episodes, as lane-wise arithmetic on
+one Python int, with identical results), a NamedTuple per episode (~5 us each here), the
+role's conversation copied on every move (now built only when a batch policy asks), a `Reply`
+and a coroutine per move for plain-text policies, an event loop per `collect` and a coroutine
+per episode for synchronous policies (now played without asyncio: such a policy never yields,
+so ``concurrency`` changed nothing but the cost), ``load_policy`` listing every probe on each
+call (built-in names are now loaded once), one task and semaphore round trip per episode,
+a shallow copy of every verdict, and Python 3.11's `asyncio.run` formatting the repr of every
+returned `Episode` when it restores SIGINT.
 """
 
 from __future__ import annotations

@@ -32,7 +32,6 @@ import sys
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from langgames.envs._circle_core import FAMILIES
 from langgames.envs.scholars_circle import (
     CalibratedCritic,
     ConstantCritic,
@@ -42,6 +41,8 @@ from langgames.envs.scholars_circle import (
     ReferenceExplorer,
     ScholarsCircle,
 )
+from langgames.envs.scholars_circle.core import FAMILIES
+from langgames.rollout import play
 
 
 def progress(done: int, total: int, stream: TextIO, width: int = 30) -> None:
@@ -110,16 +111,16 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     start_size = len(env.library)
     returns = {role: 0.0 for role in env.game_info.roles}
     print(f"library starts with {start_size} problems", file=out)
+
+    def circle(obs: str, info: dict[str, Any], game: ScholarsCircle) -> Any:
+        """Each role's move by its own policy: the round is one episode of `rollout.play`."""
+        return policies[info["role"]](obs, info, game)
+
     try:
         for played in range(1, args.rounds + 1):
-            obs, info = env.reset(seed=args.seed * 1_000_003 + played)
-            done = False
-            while not done:
-                action = policies[info["role"]](obs, info, env)
-                obs, _, terminated, truncated, info = env.step(action)
-                for role, value in info["rewards"].items():
-                    returns[role] += value
-                done = terminated or truncated
+            episode = play(env, circle, seed=args.seed * 1_000_003 + played, transcript=False)
+            for role, value in episode.returns.items():
+                returns[role] += value
             progress(played, args.rounds, sys.stderr)
             if played % args.every == 0 or played == args.rounds:
                 print(report(env, played, start_size, returns), file=out)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from langgames.adversarial import CONSTANT_PROBES, hostile_replies
 from langgames.contract import mark_answer
 from langgames.core import LanguageGame
 
@@ -49,25 +50,6 @@ REPLY_STYLES: dict[str, Callable[[str], str]] = {
         f"<thinking>{_DECOYS}</thinking>\nFinal answer:\n{a}\nThat's it."
     ),
 }
-
-#: Constant replies a policy could try without reading the question.
-_PROBES = ("0", "1", "", "yes", "none", "x", "[]", "A A A A", "f(0)", "return 0")
-
-
-def hostile_replies(scale: float = 1.0) -> dict[str, str]:
-    """Replies that would make a careless contract scan slow (each about a megabyte at scale 1)."""
-    n = max(1, int(100_000 * scale))
-    return {
-        "many_open_think_tags": "<think>" * n,
-        "many_closed_think_blocks": "<think>x</think>" * (6 * n // 10) + "\\boxed{1}",
-        "many_unbalanced_boxes": "\\boxed{" * n,
-        "deeply_nested_boxes": "\\boxed{" * (4 * n // 10) + "1" + "}" * (4 * n // 10),
-        "many_closing_braces": "}" * (9 * n),
-        "many_fences": "```\n" * (2 * n),
-        "many_keyword_lines": "guess: 1\nanswer: 2\ninputs: [1]\n" * (3 * n // 10),
-        "many_close_tags": "</think>" * n,
-        "long_whitespace_tags": "<" + " " * (5 * n) + "think>",
-    }
 
 
 @dataclass
@@ -108,23 +90,22 @@ def _episode_returns(
     seed: int,
     wrap: Callable[[LanguageGame, str, str], str],
 ) -> dict[str, float]:
-    """Returns per role of an episode whose every move is ``wrap(env, role, reference)``."""
+    """Returns per role of an episode whose every move is ``wrap(env, role, reference)``
+    (played by `langgames.rollout.play`; roles that no move rewarded are left out)."""
+    from langgames.rollout import play  # the one episode loop
+
     env = make()
     try:
-        env.reset(seed=seed)
-        returns: dict[str, float] = {}
-        for _ in range(env.max_turns):
-            role = env.role
-            assert role is not None
-            action = wrap(env, role, env.reference_action())
-            *_, terminated, truncated, info = env.step(action)
-            for r, value in info["rewards"].items():
-                returns[r] = returns.get(r, 0.0) + float(value)
-            if terminated or truncated:
-                break
-        return returns
+        episode = play(
+            env,
+            lambda obs, info, game: wrap(game, game.role, game.reference_action()),
+            seed=seed,
+            transcript=False,
+        )
     finally:
         env.close()
+    rewarded = {role for turn in episode.turns for role in turn.rewards}
+    return {role: float(v) for role, v in episode.returns.items() if role in rewarded}
 
 
 def _first_step(make: Callable[[], LanguageGame], seed: int, action: str) -> tuple[float, str]:
@@ -172,7 +153,7 @@ def check_reply_contract(
             f"with {reward}; a reply that ends inside a reasoning block has no answer",
         )
         wrong_found = False
-        for probe in _PROBES:
+        for probe in CONSTANT_PROBES:
             bare_reward, bare_status = _first_step(make, seed, probe)
             marked = mark_answer(probe, marker)
             for style, wrap in REPLY_STYLES.items():

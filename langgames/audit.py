@@ -73,6 +73,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from langgames import rollout
 from langgames.core import EVAL_SEEDS, TRAIN_SEEDS, LanguageGame
 
 # One definition of each diversity metric, shared with `CoverageMonitor`.
@@ -135,34 +136,23 @@ def _play(
     seed: int,
     tally: _Tally,
     difficulty: int | None = None,
-) -> tuple[str, list[tuple[str, str, dict[str, Any]]], dict[str, float]]:
-    """One timed episode: (first observation, [(role, action, info)], returns by role)."""
-    options = None if difficulty is None else {"difficulty": difficulty}
-    obs, info = game.reset(seed=seed, options=options)
-    first = obs
-    steps: list[tuple[str, str, dict[str, Any]]] = []
-    returns = dict.fromkeys(game.game_info.roles, 0.0)
-    for _ in range(game.max_turns):
-        role = info["role"]
-        action = policy(obs, info, game)
-        start = time.perf_counter()
-        obs, _, terminated, truncated, info = game.step(action)
-        tally.latencies.append(time.perf_counter() - start)
+) -> rollout.Episode:
+    """One episode, played by `langgames.rollout.play`, counted in ``tally``: each move's
+    ``env.step`` time (`Turn.seconds`), its verdict and, with the Python tool, its tool calls."""
+    episode = rollout.play(game, policy, seed=seed, difficulty=difficulty, transcript=False)
+    for turn in episode.turns:
+        tally.latencies.append(turn.seconds)
         tally.steps += 1
-        verdict = info.get("verdict") or {}
-        if verdict.get("status") == "verifier_error":
+        if turn.verdict.get("status") == "verifier_error":
             tally.verifier_errors += 1
             if len(tally.error_examples) < 3:
-                tally.error_examples.append(f"seed {seed}: {verdict.get('reason', '')[:200]}")
-        steps.append((role, action if isinstance(action, str) else repr(action), info))
-        for r, value in info["rewards"].items():
-            returns[r] = returns.get(r, 0.0) + value
-        if terminated or truncated:
-            break
-    if steps and "tool_calls" in steps[-1][2]:
-        calls = sum(steps[-1][2]["tool_calls"].values())
+                reason = str(turn.verdict.get("reason", ""))
+                tally.error_examples.append(f"seed {seed}: {reason[:200]}")
+    last = episode.turns[-1].extra if episode.turns else {}
+    if "tool_calls" in last:
+        calls = sum(last["tool_calls"].values())
         tally.tool_calls.setdefault(tally.label or "unnamed", []).append(calls)
-    return first, steps, returns
+    return episode
 
 
 def earned(
@@ -181,10 +171,10 @@ def earned(
     tally = tally or _Tally()
     out: dict[str, list[float]] = {role: [] for role in game.learner_roles}
     for seed in seeds:
-        _, steps, _ = _play(game, policy_for_seed(seed), seed, tally, difficulty)
+        episode = _play(game, policy_for_seed(seed), seed, tally, difficulty)
         totals = dict.fromkeys(out, 0.0)
-        for _, _, info in steps:
-            for role, value in info["rewards"].items():
+        for turn in episode.turns:
+            for role, value in turn.rewards.items():
                 if role in totals and value > 0:
                     totals[role] += value
         for role, value in totals.items():
@@ -242,9 +232,10 @@ def _coverage(
     for level in game.game_info.difficulty_levels:
         prompts, answers = [], []
         for seed in seeds:
-            first, steps, returns = _play(game, reference, seed, tally, level)
-            prompts.append(first)
-            moves = [a for r, a, _ in steps if r == answer_role]
+            episode = _play(game, reference, seed, tally, level)
+            returns = episode.returns
+            prompts.append(episode.first_observation)
+            moves = [t.action for t in episode.turns if t.role == answer_role]
             answers.append(moves[-1] if moves else "")
             total += 1
             bad = [

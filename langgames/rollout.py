@@ -49,7 +49,7 @@ import traceback
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any, NamedTuple
+from typing import Any
 
 from langgames.errors import InvalidArgument
 
@@ -71,6 +71,8 @@ __all__ = [
 
 #: The ``schema`` field of `Episode.to_json`; bumped on any incompatible change.
 EPISODE_SCHEMA = "langgames.episode/1"
+
+_perf_counter = time.perf_counter
 
 #: ``info`` entries kept in `Turn.extra` when a step reports them (tool use, fixed opponents).
 _EXTRA_INFO = ("tool", "tool_calls", "opponent_moves")
@@ -304,13 +306,20 @@ class _Caller:
         return self.policy(obs, info)
 
 
-_TAKES_ENV: dict[Any, bool] = {}
+#: Whether a policy takes ``env``, by function or by class (its ``__call__``); weak keys, so
+#: the closures a caller makes per episode are not kept alive.
+_TAKES_ENV: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
 
 def _takes_env(policy: Any) -> bool:
     key = policy if inspect.isfunction(policy) else type(policy)
     found = _TAKES_ENV.get(key)
     if found is None:
+        if key is not policy and not inspect.isfunction(
+            inspect.getattr_static(key, "__call__", None)
+        ):  # bound methods, partials, builtins: one type, many signatures
+            return _signature_takes_env(policy)
+        # a function, or a class whose instances share its ``__call__``
         found = _TAKES_ENV[key] = _signature_takes_env(policy)
     return found
 
@@ -353,8 +362,8 @@ class _Run:
     else (no copies of the conversation; `messages` builds it only when a batch policy asks).
     """
 
-    __slots__ = ("done", "env", "episode", "info", "limit", "obs", "returns", "start",
-                 "transcript", "turns")  # fmt: skip
+    __slots__ = ("done", "env", "episode", "info", "limit", "obs", "on_step", "returns",
+                 "start", "transcript", "turns")  # fmt: skip
 
     def __init__(
         self,
@@ -366,6 +375,7 @@ class _Run:
         game: str | None = None,
         group: int | None = None,
         policy_seed: int | None = None,
+        on_step: Callable[[Turn, tuple[Any, ...]], None] | None = None,
     ) -> None:
         self.env = env
         game_env = env.unwrapped
@@ -375,21 +385,24 @@ class _Run:
         if game is None:
             spec = getattr(game_env, "spec", None)
             game = spec.id if spec is not None else game_env.game_info.id
+        self.turns: list[Turn] = []
+        self.returns = dict.fromkeys(game_env.game_info.roles, 0.0)
         self.episode = Episode(
-            game=game,
-            seed=seed,
-            difficulty=info.get("difficulty", difficulty),
-            first_observation=obs,
+            game,
+            seed,
+            info.get("difficulty", difficulty),
+            self.turns,
+            self.returns,
+            obs,
             group=group,
             policy_seed=policy_seed,
         )
-        self.turns = self.episode.turns
-        self.returns = self.episode.returns = dict.fromkeys(game_env.game_info.roles, 0.0)
         limit = max_steps if max_steps is not None else getattr(env, "max_turns", None)
         self.limit = int(limit if limit is not None else game_env.max_turns)
         self.obs, self.info = obs, info
         self.done = self.limit <= 0
         self.transcript = True
+        self.on_step = on_step
 
     @property
     def role(self) -> str:
@@ -415,23 +428,20 @@ class _Run:
         else:
             tokens = reply = _as_reply(reply)
             text = reply.text
-        info = self.info
-        role = info.get("role")
-        role = "player" if role is None else str(role)
+        role = self.info.get("role")
         observation = self.obs
-        start = time.perf_counter()
-        obs, reward, terminated, truncated, info = self.env.step(text)
-        seconds = time.perf_counter() - start
+        start = _perf_counter()
+        result = self.env.step(text)
+        seconds = _perf_counter() - start
+        obs, reward, terminated, truncated, info = result
         rewards = info.get("rewards")
-        rewards = {r: float(v) for r, v in rewards.items()} if rewards else {}
-        verdict = info.get("verdict")
         turn = Turn(
-            role,
+            "player" if role is None else role if type(role) is str else str(role),
             observation,
             text if type(text) is str else repr(text),
             info.get("parsed_action"),
-            verdict or {},  # the env's own dict: LanguageGame makes a fresh one every step
-            rewards,
+            info.get("verdict") or {},  # the env's own dict: LanguageGame makes one every step
+            {r: float(v) for r, v in rewards.items()} if rewards else {},
             float(reward),
             seconds,
         )
@@ -444,13 +454,16 @@ class _Run:
             turn.extra = {k: info[k] for k in _EXTRA_INFO if k in info}
         turns = self.turns
         turns.append(turn)
-        returns = self.returns
-        for r, value in rewards.items():
-            returns[r] = returns.get(r, 0.0) + value
+        if rewards:
+            returns = self.returns
+            for r, value in turn.rewards.items():
+                returns[r] = returns.get(r, 0.0) + value
         self.obs, self.info = obs, info
         if terminated or truncated or len(turns) >= self.limit:
             self.episode.terminated, self.episode.truncated = bool(terminated), bool(truncated)
             self.done = True
+        if self.on_step is not None:
+            self.on_step(turn, result)
 
     def fail(self, err: BaseException) -> None:
         self.episode.error = f"{type(err).__name__}: {err}"
@@ -468,6 +481,43 @@ class _Run:
                 ep.transcript = f"(render failed: {type(err).__name__}: {err})"
         ep.seconds = time.perf_counter() - self.start
         return ep
+
+
+class _NeedsLoop(Exception):
+    """A policy that looked synchronous returned an awaitable: play it in an event loop."""
+
+
+def _drive(
+    run: _Run,
+    act: Callable[..., Any],
+    with_env: bool,
+    on_error: str,
+    should_stop: Callable[[], bool] | None = None,
+) -> Episode:
+    """The synchronous episode loop: `play`, and `collect` with a synchronous policy.
+
+    Raises `_NeedsLoop` (having closed the awaitable, which never ran) when the policy returns
+    an awaitable; the caller replays the episode from its reset with `aplay`.
+    """
+    env = run.env
+    while not run.done:
+        if should_stop is not None and should_stop():
+            run.episode.error, run.episode.error_kind = "cancelled", "cancelled"
+            break
+        try:
+            reply = act(run.obs, run.info, env) if with_env else act(run.obs, run.info)
+        except Exception as err:
+            if on_error == "raise":
+                raise
+            run.fail(err)
+            break
+        if type(reply) is not str and inspect.isawaitable(reply):
+            close = getattr(reply, "close", None)
+            if close is not None:
+                close()
+            raise _NeedsLoop
+        run.step(reply)
+    return run.finish()
 
 
 def _open(env_or_id: Any, env_kwargs: Mapping[str, Any] | None) -> tuple[Any, bool]:
@@ -494,32 +544,39 @@ def play(
     max_steps: int | None = None,
     env_kwargs: Mapping[str, Any] | None = None,
     on_error: str = "raise",
+    transcript: bool = True,
+    should_stop: Callable[[], bool] | None = None,
+    on_step: Callable[[Turn, tuple[Any, ...]], None] | None = None,
 ) -> Episode:
     """Play one episode of ``env_or_id`` (a game id, or an env) with ``policy`` from ``seed``.
 
     ``max_steps`` caps the moves (default: the game's ``max_turns``). ``on_error="record"`` turns
     an exception from the policy into ``Episode.error`` instead of raising it. An async or batch
-    policy is run to completion with `asyncio.run` / one request per call.
+    policy is run to completion with `asyncio.run` / one request per call (a policy that returns
+    an awaitable is replayed so, from its reset). ``transcript=False`` skips ``env.render()``.
+    ``should_stop`` is polled before each move, as in `aplay`.
+
+    ``on_step(turn, result)`` is called after every move with the recorded `Turn` and what
+    ``env.step`` returned, ``(observation, reward, terminated, truncated, info)``: for callers
+    that check every step (the conformance kit) without a loop of their own. An env passed in
+    is left as the episode left it (``play`` closes only the envs it makes from an id).
     """
     _check_on_error(on_error)
+    kw: dict[str, Any] = {"seed": seed, "difficulty": difficulty, "max_steps": max_steps,
+                          "on_error": on_error, "transcript": transcript,
+                          "should_stop": should_stop, "on_step": on_step}  # fmt: skip
     if is_batch_policy(policy) or _is_async(policy):
-        coro = aplay(env_or_id, policy, seed=seed, difficulty=difficulty, max_steps=max_steps,
-                     env_kwargs=env_kwargs, on_error=on_error)  # fmt: skip
-        return _run_async(coro)
+        return _run_async(aplay(env_or_id, policy, env_kwargs=env_kwargs, **kw))
     env, owned = _open(env_or_id, env_kwargs)
     act, with_env = _bind(policy)
     try:
-        run = _Run(env, seed=seed, difficulty=difficulty, max_steps=max_steps)
-        while not run.done:
-            try:
-                reply = act(run.obs, run.info, env) if with_env else act(run.obs, run.info)
-            except Exception as err:
-                if on_error == "raise":
-                    raise
-                run.fail(err)
-                break
-            run.step(reply)
-        return run.finish()
+        run = _Run(env, seed=seed, difficulty=difficulty, max_steps=max_steps, on_step=on_step)
+        run.transcript = transcript
+        try:
+            return _drive(run, act, with_env, on_error, should_stop)
+        except _NeedsLoop:
+            episode: Episode = _run_async(aplay(env, policy, **kw))
+            return episode
     finally:
         if owned:
             env.close()
@@ -606,11 +663,13 @@ async def aplay(
     game: str | None = None,
     should_stop: Callable[[], bool] | None = None,
     transcript: bool = True,
+    on_step: Callable[[Turn, tuple[Any, ...]], None] | None = None,
 ) -> Episode:
     """`play` as a coroutine: the policy's awaits let other episodes run meanwhile.
 
     The game steps themselves run in the event loop's thread. ``should_stop`` is polled before
     each move; when it returns true the episode ends early with ``error="cancelled"``.
+    ``on_step`` is as in `play`.
     """
     _check_on_error(on_error)
     env, owned = _open(env_or_id, env_kwargs)
@@ -626,6 +685,7 @@ async def aplay(
             game=game,
             group=group,
             policy_seed=policy_seed,
+            on_step=on_step,
         )
         run.transcript = transcript
         while not run.done:
@@ -662,6 +722,11 @@ def episode_seed(policy_seed: int, instance_seed: int, member: int) -> int:
     return int(ss.generate_state(1)[0])
 
 
+#: `load_policy` of the built-in names whose policies are pure functions of the name (each call
+#: of `load_policy` lists every probe, most of a short `collect`'s fixed cost).
+_BUILTIN_NAMED: dict[str, list[Any]] = {}
+
+
 class _Builder:
     """Turns the ``policy`` argument of `collect` into one policy per episode."""
 
@@ -669,7 +734,9 @@ class _Builder:
         from langgames.policies import NamedPolicy, load_policy
 
         if isinstance(policy, str):
-            named = load_policy(policy)
+            named = _BUILTIN_NAMED.get(policy) or load_policy(policy)
+            if policy in ("reference", "random"):  # pure functions of the name: made once
+                _BUILTIN_NAMED[policy] = named
             if len(named) != 1:
                 raise InvalidArgument(
                     f"collect plays one policy; {policy!r} names {len(named)}: "
@@ -722,12 +789,9 @@ class EnvPool:
         self._free.clear()
 
 
-class _Job(NamedTuple):
-    position: int  # in the result list
-    seed: int
-    group: int
-    member: int
-    policy_seed: int
+#: One episode of a `collect`: (position in the results, instance seed, group, member, policy
+#: seed). Plain tuples: a NamedTuple costs microseconds to make, per episode.
+_Job = tuple[int, int, int, int, int]
 
 
 # numpy's SeedSequence constants (numpy/random/bit_generator.pyx, O'Neill's seed_seq_fe)
@@ -740,8 +804,12 @@ def _episode_seeds(policy_seed: int, seeds: Sequence[int], group_size: int) -> l
 
     `episode_seed` builds a `numpy.random.SeedSequence` per episode (~8 us, the largest cost of
     `collect` beyond the episodes themselves). When every entropy word fits in 32 bits (the
-    usual case) this runs the same mixing over all episodes as uint32 array arithmetic; the
-    results are identical (`tests/test_rollout.py` checks them against SeedSequence).
+    usual case) this runs SeedSequence's mixing over all episodes together, as arithmetic on
+    one Python int that holds each episode's 32-bit word in a 64-bit lane: a product of two
+    32-bit words fits its lane, so each multiply, mask, shift and xor of the int does every
+    lane's at once (~140 such operations in all, about 3 us per 100 episodes each; numpy
+    arrays cost as much per operation and more to set up). The results are identical
+    (`tests/test_rollout.py` checks them against SeedSequence).
     """
     import numpy as np
 
@@ -749,41 +817,170 @@ def _episode_seeds(policy_seed: int, seeds: Sequence[int], group_size: int) -> l
     if not (0 <= policy_seed <= _M32 and group_size - 1 <= _M32
             and all(0 <= s <= _M32 for s in seeds)):  # fmt: skip
         return [episode_seed(policy_seed, s, m) for s in seeds for m in range(group_size)]
-    u32 = np.uint32
     n = len(seeds) * group_size
-    entropy = [
-        np.full(n, policy_seed, dtype=u32),
-        np.repeat(np.array(seeds, dtype=np.int64), group_size).astype(u32),
-        np.tile(np.arange(group_size, dtype=u32), len(seeds)),
-        np.zeros(n, dtype=u32),  # the pool (4 words) is longer than the entropy (3 words)
-    ]
+    every = int.from_bytes(b"\x01\x00\x00\x00\x00\x00\x00\x00" * n, "little")  # 1 in each lane
+    low32 = _M32 * every
+    borrow = (1 << 32) * every  # added before a subtraction, so no lane borrows from the next
+
+    def lanes(values: list[int]) -> int:
+        return int.from_bytes(np.array(values, dtype="<u8").tobytes(), "little")
+
     hash_const = _INIT_A
 
-    def hashmix(value: Any) -> Any:
+    def hashmix(value: int) -> int:
         nonlocal hash_const
-        value = value ^ u32(hash_const)
+        value ^= hash_const * every
         hash_const = (hash_const * _MULT_A) & _M32
-        value = value * u32(hash_const)
-        return value ^ (value >> 16)
+        value = (value * hash_const) & low32
+        return value ^ (value >> 16) & low32
 
+    entropy = [
+        policy_seed * every,
+        lanes([s for s in seeds for _ in range(group_size)]),
+        lanes([m for _ in seeds for m in range(group_size)]),
+        0,  # the pool (4 words) is longer than the entropy (3 words)
+    ]
     pool = [hashmix(word) for word in entropy]
     for src in range(4):
         for dst in range(4):
             if src != dst:
-                mixed = u32(_MIX_L) * pool[dst] - u32(_MIX_R) * hashmix(pool[src])
-                pool[dst] = mixed ^ (mixed >> 16)
+                hashed = hashmix(pool[src])
+                mixed = ((pool[dst] * _MIX_L) & low32) + borrow - ((hashed * _MIX_R) & low32)
+                mixed &= low32
+                pool[dst] = mixed ^ (mixed >> 16) & low32
     # generate_state(1): the first word of the pool, hashed once more
-    value = (pool[0] ^ u32(_INIT_B)) * u32((_INIT_B * _MULT_B) & _M32)
-    return (value ^ (value >> 16)).tolist()
+    value = ((pool[0] ^ _INIT_B * every) * ((_INIT_B * _MULT_B) & _M32)) & low32
+    value ^= (value >> 16) & low32
+    out: list[int] = np.frombuffer(value.to_bytes(8 * n, "little"), dtype="<u8").tolist()
+    return out
 
 
 def _jobs(seeds: Sequence[int], group_size: int, policy_seed: int) -> list[_Job]:
-    policy_seeds = iter(_episode_seeds(policy_seed, seeds, group_size))
-    return [
-        _Job(g * group_size + m, int(s), g, m, next(policy_seeds))
-        for g, s in enumerate(seeds)
-        for m in range(group_size)
-    ]
+    n = len(seeds) * group_size
+    return list(
+        zip(
+            range(n),
+            [int(s) for s in seeds for _ in range(group_size)],
+            [g for g in range(len(seeds)) for _ in range(group_size)],
+            [m for _ in seeds for m in range(group_size)],
+            _episode_seeds(policy_seed, seeds, group_size),
+            strict=True,
+        )
+    )
+
+
+class _Collection:
+    """The episodes of one `collect` / `acollect` call: its jobs, envs and results.
+
+    A synchronous policy's episodes are played by `play_sync`, one after another with no event
+    loop (such a policy never yields, so ``concurrency`` could not overlap anything: the
+    results are the same); an async or batch policy's by `play_async`, ``concurrency`` at a
+    time. `play_sync` hands over to `play_async` at the first episode whose policy turns out
+    to be async (a named policy shows what it is only once built).
+    """
+
+    def __init__(
+        self,
+        game_id: str,
+        policy: Any,
+        seeds: list[int],
+        *,
+        group_size: int,
+        difficulty: int | None,
+        max_steps: int | None,
+        env_kwargs: Mapping[str, Any] | None,
+        policy_seed: int,
+        on_error: str,
+        transcript: bool,
+        on_episode: Callable[[Episode], None] | None = None,
+    ) -> None:
+        _check_on_error(on_error)
+        self.game_id = game_id
+        self.builder = _Builder(policy)
+        self.jobs = _jobs(seeds, group_size, policy_seed)
+        self.pool = EnvPool(game_id, env_kwargs)
+        self.results: list[Episode | None] = [None] * len(self.jobs)
+        self.difficulty, self.max_steps, self.on_error = difficulty, max_steps, on_error
+        self.on_episode, self.transcript = on_episode, transcript
+
+    def _done(self, job: _Job, ep: Episode) -> None:
+        self.results[job[0]] = ep
+        if self.on_episode is not None:
+            self.on_episode(ep)
+
+    def play_sync(self) -> int:
+        """Play jobs in order while the policy is synchronous; return how many were played."""
+        policy = self.builder.policy
+        if self.builder.named is None and (is_batch_policy(policy) or _is_async(policy)):
+            return 0
+        bound: Any = None
+        act: Callable[..., Any] = policy
+        with_env = False
+        for i, job in enumerate(self.jobs):
+            _, seed, group, _, policy_seed = job
+            env = self.pool.acquire()
+            try:
+                policy = self.builder.build(env, policy_seed)
+                if policy is not bound:  # a named policy is built per episode
+                    if is_batch_policy(policy) or _is_async(policy):
+                        return i
+                    act, with_env = _bind(policy)
+                    bound = policy
+                run = _Run(env, seed=seed, difficulty=self.difficulty, max_steps=self.max_steps,
+                           game=self.game_id, group=group, policy_seed=policy_seed)  # fmt: skip
+                run.transcript = self.transcript
+                try:
+                    ep = _drive(run, act, with_env, self.on_error)
+                except _NeedsLoop:
+                    return i
+            finally:
+                self.pool.release(env)
+            self._done(job, ep)
+        return len(self.jobs)
+
+    async def play_async(self, start: int, concurrency: int) -> None:
+        """Play the jobs from ``start`` on, ``concurrency`` at a time."""
+        todo = iter(self.jobs[start:])
+
+        async def worker() -> None:
+            # ``concurrency`` workers share one queue of jobs: as many tasks as slots, not one
+            # task (and a semaphore round trip) per episode
+            for job in todo:
+                _, seed, group, _, policy_seed = job
+                env = self.pool.acquire()
+                try:
+                    policy = self.builder.build(env, policy_seed)
+                    ep = await aplay(
+                        env,
+                        policy,
+                        seed=seed,
+                        difficulty=self.difficulty,
+                        max_steps=self.max_steps,
+                        on_error=self.on_error,
+                        group=group,
+                        policy_seed=policy_seed,
+                        game=self.game_id,
+                        transcript=self.transcript,
+                    )
+                finally:
+                    self.pool.release(env)
+                self._done(job, ep)
+
+        slots = min(concurrency, len(self.jobs) - start)
+        if slots <= 1:
+            await worker()
+        else:
+            await asyncio.gather(*(worker() for _ in range(slots)))
+
+    async def aclose_policy(self) -> None:
+        close = self.builder.named.close if self.builder.named is not None else None
+        if close is not None:  # e.g. an openai: policy's HTTP client, bound to this loop
+            closing = close()
+            if inspect.isawaitable(closing):
+                await closing
+
+    def episodes(self) -> list[Episode]:
+        return [ep for ep in self.results if ep is not None]
 
 
 async def acollect(
@@ -804,52 +1001,18 @@ async def acollect(
     """`collect` as a coroutine (one worker). See `collect`."""
     seeds = list(seeds)
     _check_collect(seeds, group_size, concurrency, 1)
-    _check_on_error(on_error)
-    builder = _Builder(policy)
-    jobs = _jobs(seeds, group_size, policy_seed)
-    pool = EnvPool(game_id, env_kwargs)
-    results: list[Episode | None] = [None] * len(jobs)
+    run = _Collection(game_id, policy, seeds, group_size=group_size, difficulty=difficulty,
+                      max_steps=max_steps, env_kwargs=env_kwargs, policy_seed=policy_seed,
+                      on_error=on_error, on_episode=on_episode, transcript=transcript)  # fmt: skip
     try:
-        todo = iter(jobs)
-
-        async def worker() -> None:
-            # ``concurrency`` workers share one queue of jobs: as many tasks as slots, not one
-            # task (and a semaphore round trip) per episode
-            for job in todo:
-                env = pool.acquire()
-                try:
-                    pol = builder.build(env, job.policy_seed)
-                    ep = await aplay(
-                        env,
-                        pol,
-                        seed=job.seed,
-                        difficulty=difficulty,
-                        max_steps=max_steps,
-                        on_error=on_error,
-                        group=job.group,
-                        policy_seed=job.policy_seed,
-                        game=game_id,
-                        transcript=transcript,
-                    )
-                finally:
-                    pool.release(env)
-                results[job.position] = ep
-                if on_episode is not None:
-                    on_episode(ep)
-
-        slots = min(concurrency, len(jobs))
-        if slots == 1:
-            await worker()
-        else:
-            await asyncio.gather(*(worker() for _ in range(slots)))
+        # a synchronous policy's episodes block the loop either way: play them without it
+        played = run.play_sync()
+        if played < len(run.jobs):
+            await run.play_async(played, concurrency)
     finally:
-        pool.close()
-        close = builder.named.close if builder.named is not None else None
-        if close is not None:  # e.g. an openai: policy's HTTP client, bound to this loop
-            closing = close()
-            if inspect.isawaitable(closing):
-                await closing
-    return [ep for ep in results if ep is not None]
+        run.pool.close()
+        await run.aclose_policy()
+    return run.episodes()
 
 
 def _check_collect(seeds: Sequence[int], group_size: int, concurrency: int, workers: int) -> None:
@@ -948,8 +1111,32 @@ def _run_async(coro: Any) -> Any:
 
 
 def _run_collect(game_id: str, policy: Any, seeds: list[int], kw: dict[str, Any]) -> list[Episode]:
-    episodes: list[Episode] = _run_async(acollect(game_id, policy, seeds, **kw))
-    return episodes
+    """`acollect` without an event loop while the policy is synchronous (the reference, random
+    text, probes: no loop to start, no coroutine per episode), and in one `asyncio.run` from
+    the first episode whose policy is async or batched."""
+    kw = dict(kw)
+    concurrency = kw.pop("concurrency")
+    run = _Collection(game_id, policy, seeds, **kw)
+
+    async def rest(start: int) -> None:
+        try:
+            await run.play_async(start, concurrency)
+        finally:
+            await run.aclose_policy()  # in the loop its clients were used in
+
+    try:
+        try:
+            played = run.play_sync()
+        except BaseException:
+            _run_async(run.aclose_policy())
+            raise
+        if played < len(run.jobs):
+            _run_async(rest(played))
+        elif run.builder.named is not None and run.builder.named.close is not None:
+            _run_async(run.aclose_policy())
+    finally:
+        run.pool.close()
+    return run.episodes()
 
 
 def _collect_part(game_id: str, policy: str, seeds: list[int], kw: dict[str, Any]) -> list[Episode]:

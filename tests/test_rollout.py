@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,124 @@ def test_rollout_bench_smoke(capsys):
     spec.loader.exec_module(bench)
     assert bench.main(["--episodes", "2", "--trials", "1", "--games", "NumberHunt-v0"]) == 0
     assert "langgames/NumberHunt-v0" in capsys.readouterr().out
+
+
+def test_the_kit_and_the_audit_play_their_episodes_through_rollout(monkeypatch):
+    """One episode loop: `testing.play_episode`, the kit's helpers and the audit all call
+    `rollout.play`, and what they report is what `rollout.play` recorded."""
+    from langgames import audit, rollout, testing
+    from langgames.registry import make_game
+
+    calls: list[int] = []
+    real_play = rollout.play
+
+    def counting_play(*args, **kwargs):
+        calls.append(kwargs["seed"])
+        return real_play(*args, **kwargs)
+
+    monkeypatch.setattr(rollout, "play", counting_play)
+    game = make_game("langgames/BugHunt-v0")
+    kit = testing.play_episode(game, reference, 3)
+    assert calls == [3]
+    ep = real_play(make_game("langgames/BugHunt-v0"), reference, seed=3)
+    assert [(s.role, s.action, s.reward, s.info["verdict"]) for s in kit.steps] == [
+        (t.role, t.action, t.reward, t.verdict) for t in ep.turns
+    ]
+    assert [s.observation for s in kit.steps] == [t.observation for t in ep.turns[1:]] + [
+        ep.final_observation
+    ]
+    assert kit.returns == ep.returns and kit.transcript == ep.transcript
+    assert kit.first_info["role"] == "coder" and kit.steps[-1].terminated == ep.terminated
+
+    calls.clear()
+    tally = audit._Tally()
+    got = audit.earned(game, RandomText, [4, 5], tally=tally)
+    assert calls == [4, 5] and tally.steps == len(tally.latencies) > 0
+    assert set(got) == set(game.learner_roles)
+
+    calls.clear()
+    lists = testing.candidate_lists(
+        lambda: make_game("langgames/CodeBreaker-v0"), [7], per_episode=2
+    )
+    assert calls == [7] and len(lists) == 2
+
+
+def test_play_episode_keeps_its_digest_and_non_text_actions():
+    from langgames import testing
+    from langgames.registry import make_game
+
+    game = make_game("langgames/NumberHunt-v0")
+    a = testing.play_episode(game, reference, 11)
+    b = testing.play_episode(make_game("langgames/NumberHunt-v0"), reference, 11)
+    assert a.digest() == b.digest() and len(a.steps) == len(b.steps) > 1
+    from langgames.envs.number_hunt import NumberHunt
+
+    seen: list[object] = []
+
+    class Recorder(NumberHunt):
+        def step(self, action):
+            seen.append(action)
+            return super().step(action)
+
+    def raw(obs: str, info: Any, env: Any) -> Any:
+        return b"\xffguess: 5"
+
+    odd = testing.play_episode(Recorder(), raw, 0, max_steps=2)
+    assert seen == [b"\xffguess: 5"] * 2  # to env.step unchanged, as the kit's probes send it
+    assert odd.steps[0].action == repr(b"\xffguess: 5")
+    empty = testing.play_episode(game, reference, 11, max_steps=0)
+    assert empty.steps == [] and empty.first_observation == a.first_observation
+
+
+def test_play_hooks_transcript_and_awaitables():
+    seen = []
+    ep = play(
+        "langgames/NumberHunt-v0", reference, seed=4, transcript=False,
+        on_step=lambda turn, result: seen.append((turn, result)),
+    )  # fmt: skip
+    assert [t for t, _ in seen] == ep.turns and ep.transcript == ""
+    assert all(len(r) == 5 and r[4]["verdict"] == t.verdict for t, r in seen)
+    stopped = play("langgames/NumberHunt-v0", "guess: 1".format, seed=4,
+                   should_stop=lambda: len(seen) > 0)  # fmt: skip
+    assert stopped.error == "cancelled" and not stopped.turns
+
+    async def think(obs, info):
+        await asyncio.sleep(0)
+        return "guess: 50"
+
+    wrapped = lambda obs, info: think(obs, info)  # noqa: E731 - looks sync, returns a coroutine
+    a = play("langgames/NumberHunt-v0", wrapped, seed=2, max_steps=3)
+    b = play("langgames/NumberHunt-v0", think, seed=2, max_steps=3)
+    strip = lambda e: [(t.action, t.rewards, t.verdict) for t in e.turns]  # noqa: E731
+    assert strip(a) == strip(b) and len(a.turns) == 3
+    c = collect("langgames/NumberHunt-v0", wrapped, [2, 3], max_steps=3, concurrency=2)
+    d = collect("langgames/NumberHunt-v0", think, [2, 3], max_steps=3)
+    assert [strip(e) for e in c] == [strip(e) for e in d] and strip(c[0]) == strip(a)
+
+
+def test_policies_are_called_by_their_own_signature():
+    class Agent:
+        def two(self, obs, info):
+            return "guess: 50"
+
+        def three(self, obs, info, env):
+            return env.reference_action()
+
+    agent = Agent()
+    # bound methods share one type but not one signature: each is asked for its own
+    assert play("langgames/NumberHunt-v0", agent.two, seed=1, max_steps=1).turns[0].action == (
+        "guess: 50"
+    )
+    assert play("langgames/NumberHunt-v0", agent.three, seed=1).returns["player"] > 0
+
+
+def test_collect_plays_sync_policies_without_an_event_loop(monkeypatch):
+    from langgames import rollout
+
+    def no_loop(coro):
+        coro.close()
+        raise AssertionError("a synchronous policy needs no event loop")
+
+    monkeypatch.setattr(rollout, "_run_async", no_loop)
+    eps = collect("langgames/NumberHunt-v0", "reference", [1, 2], group_size=2, concurrency=8)
+    assert [e.group for e in eps] == [0, 0, 1, 1] and all(e.returns["player"] > 0 for e in eps)
