@@ -59,6 +59,7 @@ __all__ = [
     "mark_answer",
     "mark_reply",
     "normalise",
+    "read_reply",
     "strip_reasoning",
 ]
 
@@ -129,8 +130,10 @@ def strip_reasoning(text: str, tags: Iterable[str] = REASONING_TAGS) -> str:
     >>> strip_reasoning("reasoning that was opened by the prompt </think> answer")
     ' answer'
     """
+    if "<" not in text:  # the common case: no tag of any kind
+        return text
     tags = tuple(tags)
-    if not tags or "<" not in text:
+    if not tags:
         return text
     kept: list[str] = []
     depth = 0
@@ -239,9 +242,22 @@ def _line_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+@functools.lru_cache(maxsize=64)
+def _marker_line_pattern(marker: str) -> re.Pattern[str]:
+    """`_line_pattern` of a ``"line:kw1|kw2"`` marker (parsed once per marker)."""
+    return _line_pattern(tuple(marker[5:].split("|")))
+
+
 def _last_line(text: str, keywords: tuple[str, ...]) -> str | None:
+    return _find_last_line(text, _line_pattern(keywords))
+
+
+def _find_last_line(text: str, pattern: re.Pattern[str]) -> str | None:
+    if "\n" not in text:  # one line (the common short reply): a match can only start it
+        match = pattern.match(text)
+        return None if match is None else _strip_emphasis(text.strip())
     found = None
-    for match in _line_pattern(keywords).finditer(text):
+    for match in pattern.finditer(text):
         found = match
     if found is None:
         return None
@@ -250,8 +266,13 @@ def _last_line(text: str, keywords: tuple[str, ...]) -> str | None:
     return _strip_emphasis(line.strip())
 
 
+_QUOTE_MARKS = (">", "-", "#")
+
+
 def _strip_emphasis(line: str) -> str:
     """``**guess:** 42``, ``*guess: 42*`` and ``> guess: 42`` read as ``guess: 42``."""
+    if line[:1] not in _QUOTE_MARKS and "*" not in line and "_" not in line and "`" not in line:
+        return line  # nothing to remove (``line`` is stripped already)
     line = line.replace("**", "").replace("__", "").lstrip(">-# \t").strip()
     for mark in ("`", "*", "_"):
         if len(line) > 2 and line.startswith(mark) and line.endswith(mark):
@@ -264,6 +285,32 @@ def apply_contract(text: str, marker: str | None, *, tags: Iterable[str] = REASO
     return mark_reply(strip_reasoning(normalise(text), tags).strip(), marker)
 
 
+def read_reply(
+    text: str, marker: str | None, tags: Iterable[str] = REASONING_TAGS
+) -> tuple[str, str]:
+    """The cleaned reply (steps 1 and 2) and what a game judges in it (step 3), in one call.
+
+    ``read_reply(text, marker, tags)[1] == apply_contract(text, marker, tags=tags)``; the base
+    class calls this on every step, so the common short reply (no tag, no carriage return, one
+    line) takes a fast path with the same result. Raises `ContractError`.
+
+    >>> read_reply("  guess: 7 ", "line:guess")
+    ('guess: 7', 'guess: 7')
+    """
+    if "<" in text or "\r" in text:
+        reply = strip_reasoning(normalise(text), tags).strip()
+    else:
+        reply = text.strip()  # steps 1 and 2 come down to this without a tag or a CR
+    if marker is None:
+        return reply, reply
+    if "\n" not in reply and marker.startswith("line:"):
+        # One line: a line marker can only start it (what `_find_last_line` does, inlined).
+        if _marker_line_pattern(marker).match(reply) is None:
+            return reply, reply
+        return reply, _strip_emphasis(reply)
+    return reply, mark_reply(reply, marker)
+
+
 def mark_reply(text: str, marker: str | None) -> str:
     """The last marked answer of an already cleaned reply (steps 1 and 2 done), else all of it."""
     if marker is None:
@@ -274,7 +321,7 @@ def mark_reply(text: str, marker: str | None) -> str:
         lang = marker.partition(":")[2] or "python"
         found = _last_fenced(text, _CODE_LANGS[lang])
     elif marker.startswith("line:"):
-        found = _last_line(text, tuple(marker[5:].split("|")))
+        found = _find_last_line(text, _marker_line_pattern(marker))
     else:
         raise ValueError(f"unknown answer marker {marker!r}")
     if found is not None and marker.startswith("code"):

@@ -57,9 +57,7 @@ from langgames.contract import (
     REASONING_TAGS,
     answer_instruction,
     check_marker,
-    mark_reply,
-    normalise,
-    strip_reasoning,
+    read_reply,
 )
 from langgames.errors import (
     ContractError,
@@ -169,7 +167,7 @@ class GameInfo:
         return self.roles if self.reference_roles is None else self.reference_roles
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Move:
     """What a game's `LanguageGame._play` returns for one move.
 
@@ -184,6 +182,21 @@ class Move:
     rewards: Mapping[str, float] = field(default_factory=dict)
     next_role: str | None = None
     feedback: str = ""
+
+    def __init__(
+        self,
+        verdict: Verdict,
+        rewards: Mapping[str, float] | None = None,
+        next_role: str | None = None,
+        feedback: str = "",
+    ) -> None:
+        # One Move per step: filling __dict__ directly is about twice as fast as the generated
+        # frozen __init__ (one object.__setattr__ per field). Still frozen after construction.
+        fields = self.__dict__
+        fields["verdict"] = verdict
+        fields["rewards"] = {} if rewards is None else rewards
+        fields["next_role"] = next_role
+        fields["feedback"] = feedback
 
 
 def _check_init_kwargs(cls: type, signature: inspect.Signature, kwargs: Mapping[str, Any]) -> None:
@@ -354,6 +367,8 @@ class LanguageGame(gym.Env[str, str]):
     def _answer_marker(self, role: str) -> str | None:
         """The answer marker of ``role`` (`langgames.contract`); from `answer_marker` by default."""
         marker = self.answer_marker
+        if marker is None or type(marker) is str:  # the common case, without an ABC check
+            return marker
         if isinstance(marker, Mapping):
             return marker.get(role)
         return marker
@@ -467,9 +482,9 @@ class LanguageGame(gym.Env[str, str]):
         return obs, info
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
-        obs, reward, terminated, truncated, info = self._advance(action)
         if not self._opponents:
-            return obs, reward, terminated, truncated, info
+            return self._advance(action)
+        obs, _, terminated, truncated, info = self._advance(action)
         mine = sum(v for r, v in info["rewards"].items() if r not in self._opponents)
         return self._play_opponents(obs, info, mine, terminated, truncated)
 
@@ -503,27 +518,32 @@ class LanguageGame(gym.Env[str, str]):
 
     def _advance(self, action: str) -> tuple[str, float, bool, bool, dict[str, Any]]:
         """One move by the role to act now (opponents included)."""
-        self._require_running("step")
+        if self._done:
+            self._require_running("step")
         role = self._role
         assert role is not None
-        text = _as_text(action)
+        # Plain ASCII text (the common case) needs no conversion: it cannot hold a surrogate.
+        text = action if type(action) is str and action.isascii() else _as_text(action)
         self._turn += 1
         move = self._judge(role, text)
-        reward = float(move.rewards.get(role, 0.0))
+        rewards = move.rewards
+        reward = float(rewards.get(role, 0.0))
         if move.feedback:
             self._feedback[role] = move.feedback
         terminated = move.next_role is None
         truncated = not terminated and self._turn >= self.max_turns
-        self._done = terminated or truncated
-        self._role = None if self._done else move.next_role
-        if self._done:
+        if terminated or truncated:
+            self._done = True
+            self._role = None
             obs = clean_text(self._final_text(role, move, truncated))
         else:
+            self._role = move.next_role
             obs = self._observation()
-        self._episode_log.append((role, text, move.verdict, reward, obs))
+        verdict = move.verdict
+        self._episode_log.append((role, text, verdict, reward, obs))
         if self.render_mode == "human":
             print(self._format_step(len(self._episode_log) - 1))
-        return obs, reward, terminated, truncated, self._info(move.verdict, move.rewards, role)
+        return obs, reward, terminated, truncated, self._info(verdict, rewards, role)
 
     def render(self) -> str | None:
         """The episode so far as text: every observation, action and verdict, in order."""
@@ -550,11 +570,10 @@ class LanguageGame(gym.Env[str, str]):
                 ),
             )
         try:
-            self._reply = strip_reasoning(normalise(text), self.reasoning_tags).strip()
+            self._reply, parsed = read_reply(text, self._answer_marker(role), self.reasoning_tags)
         except ContractError as err:
             self._parsed_action = ""
             return self._on_unparseable(role, Verdict.make_unparseable(str(err)))
-        parsed = mark_reply(self._reply, self._answer_marker(role))
         self._parsed_action = parsed
         try:
             return self._play(role, parsed)
@@ -571,9 +590,12 @@ class LanguageGame(gym.Env[str, str]):
     def _observation(self) -> str:
         role = self._role
         assert role is not None
-        prompt = f"{self._prompt(role).rstrip()}\n{self.answer_instruction(role)}"
-        feedback = self._feedback.pop(role, "")
-        return clean_text(f"{feedback}\n\n{prompt}" if feedback else prompt)
+        prompt = self._prompt(role).rstrip()
+        instruction = self.answer_instruction(role)
+        feedback = self._feedback.pop(role, "") if self._feedback else ""
+        if feedback:
+            return clean_text(f"{feedback}\n\n{prompt}\n{instruction}")
+        return clean_text(f"{prompt}\n{instruction}")
 
     def _final_text(self, role: str, move: Move, truncated: bool) -> str:
         """The observation after the last move: its feedback and how the episode ended."""
@@ -591,11 +613,21 @@ class LanguageGame(gym.Env[str, str]):
     def _info(
         self, verdict: Verdict | None, rewards: Mapping[str, float], actor: str | None
     ) -> dict[str, Any]:
+        floats = {}
+        for r, v in rewards.items():  # a loop, not a comprehension: no frame per step
+            floats[r] = float(v)
         info: dict[str, Any] = {
             "role": self._role,
             "actor": actor,
-            "rewards": {r: float(v) for r, v in rewards.items()},
-            "verdict": {} if verdict is None else verdict.to_dict(),
+            "rewards": floats,
+            "verdict": {}
+            if verdict is None
+            else {  # verdict.to_dict(), without the enum's `value` property (test_core checks)
+                "status": verdict.status._value_,
+                "reward": verdict.reward,
+                "reason": verdict.reason,
+                "details": dict(verdict.details),
+            },
             "parsed_action": "" if verdict is None else self._parsed_action,
             "turn": self._turn,
             "seed": self._instance_seed,

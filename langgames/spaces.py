@@ -39,6 +39,10 @@ MAX_TEXT_LENGTH = 65_536
 
 _REPLACEMENT = "\ufffd"
 _TRUNCATION_NOTE = "\n[... truncated by langgames: observation exceeded the text space ...]"
+#: The ASCII part of `TEXT_CHARSET` (printable ASCII, tab and newline), as bytes ...
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F)) + b"\t\n"
+#: ... and the other ASCII characters (controls, DEL), mapped to U+FFFD by `clean_text`.
+_ASCII_CONTROLS = {c: _REPLACEMENT for c in range(0x80) if c not in _PRINTABLE_ASCII}
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,8 +81,11 @@ def clean_text(text: str) -> str:
     Characters outside the charset (control characters, lone surrogates, unassigned code points)
     become U+FFFD; text longer than `MAX_TEXT_LENGTH` is cut with a visible note.
     """
-    charset = _charset()
-    if not text.replace("\n", "").replace("\t", "").isprintable():  # the common case, in C
+    if text.isascii():  # the common case: one C pass over the bytes (str.isprintable is slower)
+        if text.encode("ascii").translate(None, _PRINTABLE_ASCII):
+            text = text.translate(_ASCII_CONTROLS)
+    elif not text.replace("\n", "").replace("\t", "").isprintable():
+        charset = _charset()
         text = "".join(c if c in charset else _REPLACEMENT for c in text)
     if len(text) > MAX_TEXT_LENGTH:
         text = text[: MAX_TEXT_LENGTH - len(_TRUNCATION_NOTE)] + _TRUNCATION_NOTE

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import gymnasium as gym
 import numpy as np
 import pytest
@@ -19,7 +21,7 @@ from langgames.core import (
 )
 from langgames.errors import InvalidActionType, InvalidArgument
 from langgames.spaces import MAX_TEXT_LENGTH, clean_text, text_space
-from langgames.verifiers import Verdict
+from langgames.verifiers import Status, Verdict
 
 
 class Relay(LanguageGame):
@@ -298,3 +300,101 @@ def test_a_game_with_opponents_passes_the_conformance_kit():
     # The kit rebuilt the same game (with its opponent): only the sender was probed.
     hostile = next(r for r in report.results if r.name == "hostile_actions")
     assert hostile.detail == f"{len(HOSTILE_ACTIONS)} hostile moves"
+
+
+# ------------------------------------------------------------------ the fast paths of a step
+def test_clean_text_fast_path_for_ascii_agrees_with_the_charset():
+    charset = langgames.spaces.TEXT_CHARSET
+    for code in range(128):
+        text = f"a{chr(code)}b\n"
+        expected = "".join(c if c in charset else "\ufffd" for c in text)
+        assert clean_text(text) == expected, code
+    assert clean_text("x\x7f" * 30_000) == "x\ufffd" * 30_000
+
+
+def test_info_verdict_is_the_verdicts_dict_and_moves_stay_frozen():
+    import dataclasses
+
+    from langgames.registry import make_game
+
+    env = make_game("langgames/NumberHunt-v0")
+    env.reset(seed=5)
+    for action in ["guess: 1", "nonsense", env.reference_action(), b"guess: 2", "  42  "]:
+        *_, info = env.step(action)
+        logged = env._episode_log[-1][2]
+        assert info["verdict"] == logged.to_dict()
+        assert info["verdict"]["details"] is not logged.details  # a copy, never the verdict's
+    move = Move(Verdict.make_accepted("ok"), next_role="player")
+    assert move.rewards == {} and Move(move.verdict).rewards is not move.rewards
+    assert dataclasses.replace(move, feedback="f") == Move(move.verdict, {}, "player", "f")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        move.feedback = "x"  # type: ignore[misc]
+
+
+def test_numberhunt_plain_guess_fast_path_agrees_with_the_general_readers():
+    import itertools
+
+    from langgames.envs import number_hunt
+    from langgames.envs._parsing import last_line, parse_int
+
+    def general(reply: str) -> int | None:
+        try:
+            match = number_hunt._GUESS.match(last_line(reply, what="your guess"))
+            return None if match is None else parse_int(match["n"], what="the guess")
+        except ParseError:
+            return None
+
+    parts = ["guess", "GUESS", "Guess", ":", "=", " ", "\t", "-", "+", "0", "42", "9" * 41, "_"]
+    checked = 0
+    for n in range(1, 5):
+        for combo in itertools.product(parts, repeat=n):
+            reply = "".join(combo)
+            plain = number_hunt._PLAIN_GUESS.fullmatch(reply)
+            if plain is not None:
+                checked += 1
+                assert int(plain[1]) == general(reply), reply
+    assert checked > 300
+
+
+def test_step_speed_benchmarks_run_tiny(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "benchmarks"
+    for name, argv in [
+        ("step_speed", ["--steps", "300", "--trials", "1"]),
+        ("step_overhead", ["--episodes", "20", "--steps", "300", "--trials", "1"]),
+    ]:
+        spec = importlib.util.spec_from_file_location(name, root / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        assert module.main(argv) == 0
+        out = capsys.readouterr().out
+        assert "NumberHunt (gym.make) runs at" in out and "target >= 0.5x" in out
+        assert "PASS" in out or "FAIL" in out
+
+
+@pytest.mark.parametrize(
+    "details",
+    [
+        {"a": 1, "b": [1, 2.5, None, True, "x"], "c": {"d": (1, {"e": "f"})}},
+        {"status": Status.CORRECT},  # a str subclass: accepted, as by the checked path
+    ],
+)
+def test_verdict_details_of_plain_data_are_accepted_and_copied(details):
+    verdict = Verdict(Status.CORRECT, 1.0, "ok", details)
+    assert verdict.details == details and verdict.details is not details
+
+
+@pytest.mark.parametrize(
+    ("details", "where"),
+    [
+        ({1: "x"}, "key at details"),
+        ({"a": [[object()]]}, "details['a'][0][0] is a object"),
+        ({"a": {"b": {1, 2}}}, "details['a']['b'] is a set"),
+    ],
+)
+def test_verdict_details_that_are_not_json_say_where(details, where):
+    with pytest.raises(TypeError, match=re.escape(where)):
+        Verdict(Status.CORRECT, 1.0, "ok", details)
