@@ -1,49 +1,55 @@
-"""Does the meta-critic teach a real learner faster? MaskablePPO on `Curriculum-v0`, three arms.
+"""Does the meta-critic teach a real learner faster? MaskablePPO on `Curriculum-v0`, five arms.
 
 One MaskablePPO agent (stable-baselines3 + sb3-contrib) plays ``langgames/Curriculum-v0`` through
 ``TokenizeObservation(CandidateActions(curriculum, k=6), max_length=128)``, so every game shares
 one observation space (128 byte ids: the end of the prompt and the numbered options) and one
-``Discrete(6)`` action space. ``ByteEmbeddingExtractor`` reads the ids. The mixture (six arms of
-the curriculum; the levels of NumberHunt are separate arms, registered here under experiment-only
-ids for as long as the experiment runs, see `experiment_games`):
+``Discrete(6)`` action space. ``ByteEmbeddingExtractor`` reads the ids. The mixture (eight arms of
+the curriculum; the experiment's own variants are registered under experiment-only ids for as
+long as the experiment runs, see `experiment_games`):
 
 ============================  =============  =====================================================
-arm                           kind           why
+arm of the curriculum         kind           why
 ============================  =============  =====================================================
-ExpHuntL1 (NumberHunt, 1)     learnable      pick the midpoint option; guess budget 7, ~5 moves
+ExpHuntL1 (NumberHunt, 1)     learnable      pick the midpoint option; budget 7, ~6 moves
 ExpHuntL2 (NumberHunt, 2)     learnable      same skill, budget 14: one slip in ~14 moves fails
 ExpHuntL3 (NumberHunt, 3)     learnable      budget 20: needs a near-deterministic policy
-BaseConvert-v0 (level 1)      unlearnable    the numeral to convert lies outside the 128-byte
-                                             window; BaseConvert's options alone give 1/6
-LightsOut-v0 (level 1)        unlearnable    the board lies outside the window: options only
-ExpBrokenHunt (NumberHunt 1)  broken         its verifier pays the *smallest option* instead of
-                                             the secret (a field mix-up). Same prompts as
-                                             NumberHunt; `langgames.audit.audit_game` flags it
-                                             (the reference solver fails), measured at start-up
+ExpFogHunt (NumberHunt, 2)    unlearnable    the answers so far lie outside the 128-byte window
+                                             and the options hide the midpoint among decoys:
+                                             blind play loses, 14 moves an episode (`ExpFogHunt`)
+ExpFogHuntL3 (level 3)        unlearnable    the same at level 3: 20 moves an episode
+BaseConvert-v0 (level 1)      unlearnable    the numeral lies outside the window; one move
+LightsOut-v0 (level 1)        unlearnable    the board lies outside the window; one move
+ExpBrokenHunt ("CodeLock")    broken         its verifier pays the *largest option* (slot 5,
+                                             which NumberHunt never offers) instead of the
+                                             secret. Own prompts; `langgames.audit.audit_game`
+                                             flags it (the reference solver fails), at start-up
 ============================  =============  =====================================================
 
 Arms (same PPO hyper-parameters, same step budget, same training seeds):
 
 * ``uniform``: each game equally often (``MetaCritic(epsilon=1, drop_flagged=False)``).
-* ``lp_only``: learning progress only: cards ignored (``drop_flagged=False``), no coverage penalty.
-* ``metacritic``: the full critic: cards (the broken game is dropped), learning progress, and the
-  coverage penalty (``monitor_coverage=True``).
+* ``lp_only``: learning progress only: cards ignored (``drop_flagged=False``), no coverage penalty;
+  the progress estimate of `PROGRESS` (window slope, per step).
 * ``cards_only``: uniform over the unflagged games, an ablation that separates what the cards do
   from what learning progress does.
-* ``metacritic_k2``: the full critic with the stricter noise discount ``kappa=2`` (tests whether
-  chasing noise in the progress estimates costs anything).
+* ``metacritic``: the full critic: cards (the broken game is dropped), learning progress
+  (`PROGRESS`) and the coverage penalty (``monitor_coverage=True``).
+* ``metacritic_ucb``: the full critic ranking games by the *upper* confidence bound of their
+  progress (`UCB`: ``optimistic=True``, window slope, per episode): plausible progress.
+* not in the default set: ``metacritic_ema``, the full critic at its defaults (fast/slow EMA
+  gap, per episode), the earlier design's ``metacritic`` arm, and ``metacritic_k2``.
 
 All vectorised copies of the curriculum share *one* critic (so it sees every episode). Every
 ``--eval-every`` steps the deterministic policy plays ``--eval-episodes`` episodes of each
 trustworthy game (learnable + unlearnable; the broken game's reward means nothing) on `EVAL_SEEDS`
 (training draws instances from `TRAIN_SEEDS`); success is an episode with the game's full return.
-The held-out score is the mean success over those five games. Reported per arm, over ``--seeds``
+The held-out score is the mean success over those seven games. Reported per arm, over ``--seeds``
 training seeds: the final held-out success with a 95% t-interval, the steps at which the
 seed-mean curve first reaches the uniform arm's final held-out success (95% bootstrap interval
 over seeds), and the share of training steps by kind of game. Writes a JSON of every curve and a
 PNG plot::
 
-    nice -n 10 python examples/metacritic_sb3.py        # docs/metacritic_sb3.md: 40 runs, ~20 min
+    nice -n 10 python examples/metacritic_sb3.py        # the docs/metacritic_sb3.md set-up
     python examples/metacritic_sb3.py --steps 3000 --seeds 1 --out /tmp/mc   # a smoke run
     python examples/metacritic_sb3.py --replot a.json b.json --out c     # summarise runs together
 
@@ -105,31 +111,105 @@ class ExpHuntL3(NumberHunt):
     game_info = _level(3, "ExpHuntL3", 20)
 
 
+class ExpFogHunt(NumberHunt):
+    """NumberHunt at level 2 that cannot be learnt from a 128-byte observation: experiment-only.
+
+    The decisive information sits where the policy cannot see it. The earlier guesses and their
+    answers come *first* in the prompt, followed by the fixed rules (more than 128 bytes), so the
+    observation window holds only the rules' tail and the options. And the options no longer
+    encode the state: the binary-search midpoint of the still-possible range hides among four
+    decoys drawn from the whole initial range, in ascending order, so its position is uniform.
+    The reference solver (binary search, from the state) still wins every episode (the card is
+    NumberHunt's: not flagged), but a policy that reads only the window picks blindly: it almost
+    never finds the secret within the budget (14 moves), so every episode costs 14 steps.
+    """
+
+    game_info = _level(2, "ExpFogHunt", 14)
+
+    def _prompt(self, role: str) -> str:
+        lines = ["Your guesses so far:", *(f"  {n} -> {a}" for n, a in self._history)]
+        lines = lines if self._history else []
+        lines += [
+            f"You are playing NumberHunt. I have chosen a secret integer between {self._low} and "
+            f"{self._high} inclusive.",
+            "Guess it. After each guess I answer 'higher' (the secret is larger) or 'lower' (the "
+            "secret is smaller); your earlier guesses and my answers are listed above. Finding it "
+            f"within {self._budget} guesses scores 1.0, and running out of guesses scores 0.",
+            "Reply with your next guess, one integer on the last line (e.g. `guess: 42`); my "
+            "answers to your guesses are at the top.",
+        ]
+        return "\n".join(lines)
+
+    def _candidates(self, role: str) -> list[str]:
+        mid = (self._lo + self._hi) // 2
+        rng = np.random.default_rng([self._instance_seed or 0, len(self._history), 7])
+        picks = {mid}
+        while len(picks) < 5:
+            picks.add(int(rng.integers(self._low, self._high, endpoint=True)))
+        return [f"guess: {n}" for n in sorted(picks)]
+
+
+class ExpFogHuntL3(ExpFogHunt):
+    """`ExpFogHunt` at level 3 (10^6 numbers, budget 20: every blind episode costs 20 steps)."""
+
+    game_info = _level(3, "ExpFogHuntL3", 20)
+
+
 class ExpBrokenHunt(NumberHunt):
-    """A deliberately broken NumberHunt (level 1): the verifier compares the guess with the wrong
-    number. A guess equal to the *smallest option offered* wins 1.0; finding the secret ends the
-    episode with 0. Its prompts are NumberHunt's, so a learner cannot tell it apart; the audit
-    flags it because the reference solver (binary search) no longer earns the maximum.
+    """A deliberately broken game with its own prompts ("CodeLock", level 1 of NumberHunt): the
+    verifier compares the guess with the wrong number. It offers six codes, NumberHunt's five and
+    the top of the still-possible range as a sixth; a guess equal to the *largest option offered*
+    wins 1.0, and finding the secret ends the episode with 0. The audit flags it because the
+    reference solver (binary search) no longer earns the maximum.
+
+    What it teaches, "pick option 5", cannot be played on NumberHunt's prompts, where slot 5 is
+    masked (NumberHunt offers at most five options): the broken reward wastes budget and shared
+    capacity, but does not directly rewrite the trusted games' policy. Two earlier designs paid
+    the *smallest* option (slot 0, playable everywhere): with NumberHunt's prompts, and then with
+    these prompts; in both, uniform sampling ended below the untrained policy
+    (docs/metacritic_sb3.md).
     """
 
     game_info = _level(1, "ExpBrokenHunt", 7)
 
+    def _prompt(self, role: str) -> str:
+        tries = ", ".join(f"{n} ({'up' if a == 'higher' else 'down'})" for n, a in self._history)
+        return "\n".join(
+            [
+                f"CodeLock: the lock opens on one code from {self._low} to {self._high}.",
+                f"Tried so far: {tries or 'nothing'}.",
+                "Enter a code. Reply with the code as one integer on the last line, e.g. `42`.",
+            ]
+        )
+
+    def _candidates(self, role: str) -> list[str]:
+        codes = [int(c.split(":")[1]) for c in super()._candidates(role)]
+        return [str(n) for n in sorted(set(codes) | {self._hi})]
+
     def _play(self, role: str, action: str) -> Move:
-        smallest = min(int(c.split(":")[1]) for c in self._candidates(role))
+        largest = max(int(c) for c in self._candidates(role))
         move = super()._play(role, action)
         found = move.next_role is None  # the secret was found: the buggy verifier pays nothing
         guess = self._secret if found else self._history[-1][0]
-        if guess == smallest:
-            verdict = Verdict.make_correct(f"{guess} is the smallest option (the bug)")
+        if guess == largest:
+            verdict = Verdict.make_correct(f"{guess} is the largest option (the bug)")
             return Move(verdict, {role: 1.0}, next_role=None, feedback=verdict.reason + ".")
         if found:
-            verdict = Verdict.make_incorrect(f"{guess} is the secret, but not the smallest option")
+            verdict = Verdict.make_incorrect(f"{guess} is the secret, but not the largest option")
             return Move(verdict, {role: 0.0}, next_role=None, feedback=verdict.reason + ".")
         return move
 
 
 LEARNABLE = ["langgames/ExpHuntL1-v0", "langgames/ExpHuntL2-v0", "langgames/ExpHuntL3-v0"]
-UNLEARNABLE = ["langgames/BaseConvert-v0", "langgames/LightsOut-v0"]
+#: unlearnable from the observation: two long (14 and 20 moves), two of one move
+UNLEARNABLE = [
+    "langgames/ExpFogHunt-v0",
+    "langgames/ExpFogHuntL3-v0",
+    "langgames/BaseConvert-v0",
+    "langgames/LightsOut-v0",
+]
+#: the two whose episodes are long (14 and 20 moves): where uniform sampling wastes steps
+LONG_UNLEARNABLE = UNLEARNABLE[:2]
 BROKEN = ["langgames/ExpBrokenHunt-v0"]
 GAMES = LEARNABLE + UNLEARNABLE + BROKEN
 TRUSTED = LEARNABLE + UNLEARNABLE
@@ -142,9 +222,11 @@ _EXPERIMENT_CLASSES = {
     "langgames/ExpHuntL1-v0": "ExpHuntL1",
     "langgames/ExpHuntL2-v0": "ExpHuntL2",
     "langgames/ExpHuntL3-v0": "ExpHuntL3",
+    "langgames/ExpFogHunt-v0": "ExpFogHunt",
+    "langgames/ExpFogHuntL3-v0": "ExpFogHuntL3",
     "langgames/ExpBrokenHunt-v0": "ExpBrokenHunt",
 }
-GAME_KWARGS = {
+GAME_KWARGS: dict[str, dict[str, Any]] = {
     "langgames/BaseConvert-v0": {"difficulty": 1},
     "langgames/LightsOut-v0": {"difficulty": 1},
 }
@@ -180,15 +262,26 @@ def measured_cards(audit_episodes: int) -> dict[str, Any]:
     from langgames.registry import load_card
 
     hunt = load_card("langgames/NumberHunt-v0")
-    cards: dict[str, Any] = {g: hunt for g in LEARNABLE}
-    cards.update({g: load_card(g) for g in UNLEARNABLE})
+    cards: dict[str, Any] = {g: hunt for g in LEARNABLE + UNLEARNABLE if "/Exp" in g}
+    cards.update({g: load_card(g) for g in UNLEARNABLE if "/Exp" not in g})
     for gid in BROKEN:
         cards[gid] = audit_game(gid, episodes=audit_episodes, cross_process=False)
     return cards
 
 
 # --------------------------------------------------------------------------- arms
-ARMS = ("uniform", "lp_only", "cards_only", "metacritic", "metacritic_k2")
+ARMS = ("uniform", "lp_only", "cards_only", "metacritic", "metacritic_ucb")
+#: The improved progress estimate the ``lp_only`` and ``metacritic`` arms use (see
+#: `langgames.metacritic`): the slope of the last 40 scores minus two standard errors, per step.
+#: The window is sized to the ~100 episodes per game of one run (two pilot runs, training seed
+#: 100, showed a 100-episode window never leaving uniform); fixed before the reported runs.
+PROGRESS = {"estimator": "slope", "window": 40, "z": 2.0, "per_step": True}
+
+
+#: The optimistic variant (`MetaCritic` ``optimistic=True``): the upper confidence bound of the
+#: window slope, per episode. Added after the design-2 runs showed the lower bound at 0 on every
+#: game most of the time (about 50 episodes per game per run: below the detection limit).
+UCB = {"estimator": "slope", "window": 40, "z": 2.0, "optimistic": True}
 
 
 def arm_config(arm: str, cards: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -198,12 +291,54 @@ def arm_config(arm: str, cards: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     if arm == "cards_only":
         return {"epsilon": 1.0, "drop_flagged": True, "cards": cards}, False
     if arm == "lp_only":
-        return {"drop_flagged": False, "cards": cards, "collapse_penalty": 1.0}, False
+        return {"drop_flagged": False, "cards": cards, "collapse_penalty": 1.0, **PROGRESS}, False
     if arm == "metacritic":
+        return {"drop_flagged": True, "cards": cards, **PROGRESS}, True
+    if arm == "metacritic_ucb":  # the full critic ranking games by plausible progress
+        return {"drop_flagged": True, "cards": cards, **UCB}, True
+    if arm == "metacritic_ema":  # the full critic at its defaults (the earlier design's arm)
         return {"drop_flagged": True, "cards": cards}, True
-    if arm == "metacritic_k2":  # the full critic with a stricter noise discount (kappa = 2)
+    if arm == "metacritic_k2":  # the earlier design's stricter noise discount
         return {"drop_flagged": True, "cards": cards, "kappa": 2.0}, True
-    raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}")
+    raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}, metacritic_ema or metacritic_k2")
+
+
+class _Timed:
+    """Stands in for the shared critic inside one copy of the curriculum: passes each episode's
+    length (``steps=``) to `MetaCritic.update`. ``Curriculum-v0`` does not report lengths
+    (yet), so `_CountSteps` counts them; everything else goes to the shared critic."""
+
+    def __init__(self, critic: Any) -> None:
+        object.__setattr__(self, "critic", critic)
+        object.__setattr__(self, "n", 0)
+
+    def sample(self) -> str:
+        object.__setattr__(self, "n", 0)
+        return str(self.critic.sample())
+
+    def update(self, game_id: str, score: float, *, collapsed: bool | None = None) -> None:
+        self.critic.update(game_id, score, collapsed=collapsed, steps=max(1, self.n))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.critic, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:  # reset(seed=...) reseeds the critic
+        setattr(self.critic, name, value)
+
+
+def _count_steps_wrapper() -> type:
+    import gymnasium as gym
+
+    class _CountSteps(gym.Wrapper):
+        """Counts the moves of the current curriculum episode for `_Timed`."""
+
+        def step(self, action: Any) -> Any:
+            timed = getattr(self.env.unwrapped, "critic", None)
+            if isinstance(timed, _Timed):
+                object.__setattr__(timed, "n", timed.n + 1)
+            return self.env.step(action)
+
+    return _CountSteps
 
 
 def make_training_env(critic_kwargs: dict[str, Any], monitor: bool, seed: int) -> Any:
@@ -221,7 +356,7 @@ def make_training_env(critic_kwargs: dict[str, Any], monitor: bool, seed: int) -
         monitor_coverage=monitor,
         disable_env_checker=True,
     )
-    return TokenizeObservation(CandidateActions(env, K), MAX_LENGTH)
+    return TokenizeObservation(CandidateActions(_count_steps_wrapper()(env), K), MAX_LENGTH)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -245,7 +380,8 @@ class HeldOut:
         out = {}
         for gid, envs in self.envs.items():
             obs = [env.reset(seed=s)[0] for env, s in zip(envs, self.seeds, strict=True)]
-            best = envs[0].unwrapped.max_return(envs[0].unwrapped.learner_roles[0])
+            game: Any = envs[0].unwrapped
+            best = game.max_return(game.learner_roles[0])
             totals = [0.0] * len(envs)
             live = list(range(len(envs)))
             while live:
@@ -274,6 +410,7 @@ def run(
     eval_every: int,
     eval_episodes: int,
     n_envs: int = 4,
+    learning_rate: float = 1e-3,
 ) -> dict[str, Any]:
     """Train one agent under ``arm``; return its held-out curve and step counts by game."""
     import torch
@@ -287,15 +424,15 @@ def run(
     torch.set_num_threads(1)
     torch.manual_seed(seed)
     critic_kwargs, monitor = arm_config(arm, cards)
-    venv = DummyVecEnv(
-        [
-            lambda i=i: make_training_env(critic_kwargs, monitor, seed * 1000 + i)
-            for i in range(n_envs)
-        ]
-    )
+
+    def factory(i: int) -> Any:
+        return lambda: make_training_env(critic_kwargs, monitor, seed * 1000 + i)
+
+    venv = DummyVecEnv([factory(i) for i in range(n_envs)])
     shared = MetaCritic(GAMES, seed=seed, **critic_kwargs)
     for env in venv.envs:
-        env.unwrapped.critic = shared  # one critic sees every copy's episodes
+        unwrapped: Any = env.unwrapped
+        unwrapped.critic = _Timed(shared)  # one critic sees every copy's episodes
     venv.seed(seed)  # the first reset seeds each copy (and, through it, the shared critic)
     held_out = HeldOut(eval_episodes)
     curve: list[dict[str, Any]] = []
@@ -319,7 +456,7 @@ def run(
         n_steps=64,
         batch_size=128,
         n_epochs=4,
-        learning_rate=1e-3,
+        learning_rate=learning_rate,
         gamma=0.95,
         ent_coef=0.01,
         seed=seed,
@@ -366,7 +503,7 @@ _T975 = {
 }
 
 
-def t_interval(xs: Sequence[float]) -> tuple[float, float]:
+def t_interval(xs: Sequence[float] | np.ndarray) -> tuple[float, float]:
     """Mean and the half-width of its 95% t-interval."""
     x = np.asarray(xs, dtype=float)
     if len(x) < 2:
@@ -404,17 +541,21 @@ def summarise(results: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]
         reach = first_reach(steps, c.mean(axis=0), target)
         samples = []
         for _ in range(boot if base is not None else 0):
+            assert base is not None
             pick = c[rng.integers(len(c), size=len(c))]
             tgt = base[rng.integers(len(base), size=len(base))][:, -1].mean()
             samples.append(first_reach(steps, pick.mean(axis=0), tgt))
-        lo, hi = np.percentile(samples, [2.5, 97.5]) if samples else (math.nan, math.nan)
+        # "nearest": a resample that never reaches the target is inf, and interpolating gives nan
+        lo, hi = (math.nan, math.nan)
+        if samples:
+            lo, hi = np.percentile(samples, [2.5, 97.5], method="nearest")
         total: Counter[str] = Counter()
         for r in by_arm[a]:
             total.update(r["steps_by_game"])
         n = sum(total.values()) or 1
-        share_kind: Counter[str] = Counter()
+        share_kind: dict[str, float] = {}
         for g, v in total.items():
-            share_kind[KIND.get(g, "?")] += v / n
+            share_kind[KIND.get(g, "?")] = share_kind.get(KIND.get(g, "?"), 0.0) + v / n
         per_game_final = {
             g: t_interval([r["curve"][length - 1][g] for r in by_arm[a]]) for g in TRUSTED
         }
@@ -429,6 +570,7 @@ def summarise(results: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]
             "steps_to_target_ci": [float(lo), float(hi)],
             "share_by_kind": dict(share_kind),
             "share_by_game": {g: total[g] / n for g in GAMES},
+            "share_long_unlearnable": sum(total[g] for g in LONG_UNLEARNABLE) / n,
             "final_by_game": per_game_final,
             "mean_curve": c.mean(axis=0).tolist(),
             "curve_ci": [t_interval(c[:, j])[1] for j in range(c.shape[1])],
@@ -441,7 +583,7 @@ def table(summary: dict[str, Any]) -> str:
         f"target (uniform's final held-out success): {summary['target']:.3f}; "
         f"uniform's peak (best checkpoint of its seed-mean curve): {summary['peak_target']:.3f}",
         f"{'arm':<11}{'final':>15}{'curve mean':>16}{'steps to target':>24}"
-        f"{'to peak':>9}{'learnable':>10}{'unlearn.':>9}{'broken':>8}",
+        f"{'to peak':>9}{'learnable':>10}{'unlearn.':>9}{'(long)':>8}{'broken':>8}",
     ]
     for a, s in summary["arms"].items():
         reach = s["steps_to_target"]
@@ -453,7 +595,8 @@ def table(summary: dict[str, Any]) -> str:
         lines.append(
             f"{a:<11}{s['final']:>8.3f}±{s['final_ci']:.3f}{s['curve_mean']:>9.3f}"
             f"±{s['curve_mean_ci']:.3f}{rs:>9} {ci:>14}{pk:>9}{sh.get('learnable', 0):>10.1%}"
-            f"{sh.get('unlearnable', 0):>9.1%}{sh.get('broken', 0):>8.1%}"
+            f"{sh.get('unlearnable', 0):>9.1%}{s['share_long_unlearnable']:>8.1%}"
+            f"{sh.get('broken', 0):>8.1%}"
         )
     steps = summary["steps"]
     marks = [j for j in range(len(steps)) if j % 2 == 0 or j == len(steps) - 1]
@@ -485,7 +628,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         ax.fill_between(steps, m - h, m + h, alpha=0.15)
     ax.axhline(summary["target"], color="grey", ls=":", lw=1, label="uniform final")
     ax.set_xlabel("environment steps")
-    ax.set_ylabel("held-out success (mean of 5 trusted games)")
+    ax.set_ylabel(f"held-out success (mean of {len(TRUSTED)} trusted games)")
     ax.set_title("held-out success, 95% CI over seeds", fontsize=10)
     ax.legend(loc="lower right", fontsize=8)
     bottom = np.zeros(len(summary["arms"]))
@@ -494,11 +637,11 @@ def plot(summary: dict[str, Any], path: Path) -> None:
         share = np.array([summary["arms"][a]["share_by_kind"].get(kind, 0.0) for a in names])
         bx.bar(names, share, bottom=bottom, label=kind)
         bottom += share
-    bx.set_ylim(0.8, 1.0)
-    bx.set_ylabel("share of training steps (axis from 0.8)")
+    bx.set_ylim(0.0, 1.0)
+    bx.set_ylabel("share of training steps")
     bx.set_title("steps by kind of game", fontsize=10)
     bx.tick_params(axis="x", labelrotation=30, labelsize=8)
-    bx.legend(fontsize=8, loc="lower left")
+    bx.legend(fontsize=7, loc="lower left", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -511,11 +654,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python examples/metacritic_sb3.py --steps 3000 --seeds 1 --out /tmp/mc",
     )
-    parser.add_argument("--steps", type=int, default=12_000, help="PPO steps per run")
-    parser.add_argument("--seeds", type=int, default=8, help="training seeds per arm")
+    parser.add_argument("--steps", type=int, default=4_000, help="PPO steps per run")
+    parser.add_argument("--seeds", type=int, default=5, help="training seeds per arm")
+    parser.add_argument("--lr", type=float, default=1e-3, help="PPO learning rate")
+    parser.add_argument("--first-seed", type=int, default=0, help="training seeds from here")
     parser.add_argument("--arms", nargs="+", default=list(ARMS))
-    parser.add_argument("--eval-every", type=int, default=1_000)
-    parser.add_argument("--eval-episodes", type=int, default=40, help="held-out per game")
+    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-episodes", type=int, default=20, help="held-out per game")
     parser.add_argument("--audit-episodes", type=int, default=10)
     parser.add_argument("--out", default="docs/metacritic_sb3", help="writes OUT.json, OUT.png")
     parser.add_argument(
@@ -530,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         runs = [r for f in args.replot for r in json.loads(Path(f).read_text())["runs"]]
         summary = summarise(runs)
         summary["command"] = [
-            json.loads(Path(f).read_text())["summary"].get("command") for f in args.replot
+            json.loads(Path(f).read_text()).get("summary", {}).get("command") for f in args.replot
         ]
         out.with_suffix(".json").write_text(json.dumps({"summary": summary, "runs": runs}))
         print(table(summary))
@@ -543,7 +688,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         cards = measured_cards(args.audit_episodes)
         for gid in BROKEN:
             print(f"audit {gid}: flagged={cards[gid]['flagged']} {cards[gid]['flags'][:1]}")
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for arm in args.arms:
                 t = time.perf_counter()
                 r = run(
@@ -553,8 +698,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     steps=args.steps,
                     eval_every=args.eval_every,
                     eval_episodes=args.eval_episodes,
+                    learning_rate=args.lr,
                 )
                 results.append(r)
+                out.parent.mkdir(parents=True, exist_ok=True)  # the runs so far, if stopped
+                out.with_suffix(".json").write_text(json.dumps({"runs": results}, default=float))
                 end = r["curve"][-1]
                 print(
                     f"seed {seed} {arm:<11} held-out {end['held_out']:.3f} "

@@ -103,6 +103,7 @@ class CurriculumEnv(gym.Env[str, str]):
         self._trackers: dict[str, Any] = {}
         self.game_id: str | None = None
         self._return = 0.0
+        self._moves = 0  # moves of the current episode: the critic weighs progress per step
         self._done = True
 
     @property
@@ -132,7 +133,7 @@ class CurriculumEnv(gym.Env[str, str]):
         seeds = self.instance_seeds
         game_seed = int(self.np_random.integers(seeds.start, seeds.stop))
         obs, info = self._games[gid].reset(seed=game_seed, options=options)
-        self._return, self._done = 0.0, False
+        self._return, self._moves, self._done = 0.0, 0, False
         return obs, {**info, "game": gid}
 
     def step(self, action: str) -> tuple[str, SupportsFloat, bool, bool, dict[str, Any]]:
@@ -141,6 +142,7 @@ class CurriculumEnv(gym.Env[str, str]):
         gid, game = self.game_id, self.game
         obs, reward, terminated, truncated, info = game.step(action)
         self._return += float(reward)
+        self._moves += 1
         info = {**info, "game": gid}
         collapsed = None
         if self._monitor:
@@ -153,7 +155,7 @@ class CurriculumEnv(gym.Env[str, str]):
             self._done = True
             best = sum(game.max_return(r) for r in game.learner_roles) or 1.0
             score = self._return / best
-            self.critic.update(gid, score, collapsed=collapsed)
+            self.critic.update(gid, score, collapsed=collapsed, steps=self._moves)
             info["curriculum"] = {"score": score, "weights": self.critic.weights()}
         return obs, reward, terminated, truncated, info
 

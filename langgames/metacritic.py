@@ -16,10 +16,40 @@ produce (a stationary score of standard deviation ``sigma`` moves the fast avera
 
     LP_g = max(0, |fast_g - slow_g| - kappa * sqrt(var_g * a_f / (2 - a_f)))    (kappa = 1)
 
+With ``estimator="slope"`` learning progress is instead read from the last ``W`` scores
+``x_1..x_n`` (``n <= W = window``, default 100) as their least-squares slope ``b`` against the
+episode index, minus ``z`` of its standard errors (a one-sided test at each end, ~5% for ``z = 2``),
+scaled to the change over a window::
+
+    b    = sum_i (i - i_bar)(x_i - x_bar) / Sxx,                Sxx = sum_i (i - i_bar)^2
+    s2   = max(sum_i (x_i - x_bar - b (i - i_bar))^2 / (n - 2), 1 / (4 n))
+    LP_g = W * max(0, |b| - z * sqrt(s2 / Sxx))                   (z = 2; 0 below 4 scores)
+
+The slope uses every score in the window with equal weight (for a linear trend it is the
+minimum-variance unbiased estimate), where the fast/slow gap spends most of its weight on the
+last few scores; the standard error comes from the residuals, so a game whose score never moves
+(an unlearnable game stuck at 0) has ``LP = 0`` exactly. The floor on ``s2`` keeps a short run
+of equal scores from passing as a certain trend.
+
+With ``optimistic=True`` (``"slope"`` only) the bound is turned round, as in an upper-confidence
+bandit whose window is its forgetting::
+
+    LP_g = W * (|b| + z * min(se, 1))                    (se = sqrt(s2 / Sxx))
+
+so a game is worth playing while its progress is *plausible*: a game too noisy to judge yet
+keeps a share, and one whose score is surely flat (a constant score: ``s2`` at its floor) sinks
+to a small one. The lower bound cannot tell those two apart: both give ``LP = 0``.
+
+With ``per_step=True`` progress is counted per environment step, the unit of most training
+budgets, rather than per episode: ``LP_g`` is divided by ``c_g = L_g / mean_h(L_h)``, where
+``L_g`` is the running mean episode length (``update(..., steps=n)``, averaged like ``slow_g``)
+and the mean runs over the games with a known length (``c_g = 1`` until one is reported). A game
+that improves as fast per episode but takes ten times the moves gets a tenth of the weight.
+
 Regress or improve, both count (forgetting is worth revisiting). The sampling weights are::
 
-    q_g = (LP_g + delta) * (collapse_penalty if collapsed_g else 1)     (delta = 1e-3)
-    p_g = epsilon / G + (1 - epsilon) * q_g / sum(q)                    (epsilon = 0.2)
+    q_g = (LP_g / c_g + delta) * (collapse_penalty if collapsed_g else 1)  (delta = 1e-3)
+    p_g = epsilon / G + (1 - epsilon) * q_g / sum(q)                       (epsilon = 0.2)
 
 over the ``G`` games kept, after each has been played ``warmup`` times (until then `sample` picks
 uniformly among the games below ``warmup``). ``collapsed_g`` is the latest ``collapsed`` flag
@@ -29,40 +59,52 @@ game on which the policy's outputs collapsed is down-weighted, never dropped. A 
 dropped at construction: its reward cannot be trusted, so progress on it is not progress.
 Randomness comes only from the critic's own ``numpy.random.Generator``.
 
-**Evidence with a real learner** (``examples/metacritic_sb3.py``; table, plot and command in
-``docs/metacritic_sb3.md``). One MaskablePPO agent on ``Curriculum-v0`` (all copies of the env
-sharing one critic), six arms: NumberHunt levels 1-3 (learnable), BaseConvert and LightsOut with
-the question outside the 128-byte observation window (unlearnable), and a NumberHunt whose verifier
-pays the smallest option (flagged by `langgames.audit.audit_game`: reference pass rate 0.70).
-12,000 steps, 8 seeds; held-out success on `EVAL_SEEDS` over the five trusted games, mean and 95%
-t-interval: uniform 0.21 +- 0.13, learning progress only 0.29 +- 0.16, cards only (uniform over
-unflagged games) 0.53 +- 0.09, full critic 0.48 +- 0.11, full critic with ``kappa=2`` 0.47 +- 0.11.
-The full critic beats uniform with non-overlapping intervals, and all of that comes from the
-cards: the broken game teaches "pick the smallest option" on prompts identical to NumberHunt's, and
-uniform sampling ends *below* the untrained policy (0.40). Learning progress adds nothing
-measurable (full critic vs cards only: -0.05, well inside the noise), for three reasons measured:
+**Evidence: the progress estimates on coin flips** (simulated: a stationary Bernoulli game of rate
+0.15-0.5, and a ramp from 0.2 to 0.8; "false" is the share of the stationary game's episodes with
+``LP > 0``, "detected" the share of the ramp's)::
 
-1. *Noise in the estimate.* With Bernoulli episode scores (``sigma`` ~ 0.45) the discount is
-   ``kappa * sigma * sqrt(a_f / (2 - a_f))`` ~ 0.15, yet at the defaults a stationary game shows
-   ``LP_g > 0`` in 28-42% of its episodes (simulated coin flips of rate 0.15-0.5), so the weights
-   chase noise: in the PPO runs the largest weight was > 1.5x uniform at 54% of the checkpoints,
-   on a different game each time. The estimator has little room: for a success rate rising from
-   0.2 to 0.8 over 150 episodes (a fast learner) the lag gap is ``slope * (1/a_s - 1/a_f)`` ~ 0.18,
-   about one noise sd. Sweeping (fast, slow, kappa) over (0.05-0.2, 0.01-0.02, 1-2), no setting
-   both keeps false progress under 5% and flags the ramp more than 28% of the time; ``kappa=2``
-   (false progress 1-3%, ramp flagged 9%) leaves the critic near-uniform (max weight > 1.5x uniform
-   at 3% of checkpoints) and performs like the defaults (0.47 vs 0.48).
-2. *Budget is steps, the critic picks episodes.* Learning progress did move *episodes* away from
-   the unlearnable games (their mean weight 0.15 vs 0.20 under uniform), but those are one-move
-   episodes, 4-5% of the steps under uniform sampling: the most any reallocation away from them
-   can save. The learnable levels' long episodes (5-20 moves) take 90%+ of the steps whatever the
-   weights.
-3. *Transfer.* The three NumberHunt levels share one skill (pick the middle option), so progress
-   on one is progress on all, and choosing among them cannot buy much.
+    estimator                       false   slow ramp (150 ep.)   fast ramp (30 ep.)
+    EMA gap, defaults (kappa = 1)    29%          49%                  76%
+    EMA gap, kappa = 2                2%          11%                  46%
+    slope, W = 40, z = 2              6%          10%                  47%
+    slope, W = 100, z = 2             6%          53%                  55%
 
-So the defaults are unchanged: trust the cards first, and read learning progress from episode
-scores as a weak signal. A mixture where it should matter has expensive games that stop teaching
-(long unlearnable or mastered episodes), and scores less noisy than one Bernoulli per episode.
+At 6% false progress the window slope finds a slow ramp as often as the default EMA gap does at
+29%; on a fast ramp it is no better than the EMA gap with ``kappa = 2``.
+
+**Evidence with a real learner** (``examples/metacritic_sb3.py``; tables, plot, every run and the
+command in ``docs/metacritic_sb3.md``). One MaskablePPO agent on ``Curriculum-v0`` (all copies
+sharing one critic). *Design 1* (six games: NumberHunt levels 1-3, two one-move games whose
+question lies outside the 128-byte window, and a NumberHunt whose verifier pays the smallest
+option, flagged by `langgames.audit.audit_game`; 12,000 steps, 8 seeds): the full critic beat
+uniform (held-out 0.48 +- 0.11 vs 0.21 +- 0.13), all of it from the cards (uniform over the
+unflagged games: 0.53 +- 0.09); learning progress added nothing. Reasons measured: noise (the
+false-progress rate above; the largest weight > 1.5x uniform at 54% of checkpoints, a different
+game each time), the budget is steps while the critic chose episodes (the unlearnable games were
+one-move episodes, 4-5% of the steps), and transfer among the NumberHunt levels. That design
+also made the goal metric vacuous: the broken game shared NumberHunt's prompts, and uniform
+sampling ended below the untrained policy.
+
+*Design 3* (eight games: the three NumberHunt levels; two *long* unlearnable games, NumberHunt at
+levels 2 and 3 with the answers outside the window and the midpoint hidden among decoys, 14 and 20
+moves an episode, 44% of uniform's steps; the two one-move games; a broken game with its own
+prompts paying an option slot NumberHunt never offers; 4,000 steps, 12 seeds), final held-out
+success (mean of the seven trusted games, 95% t-interval): uniform 0.32 +- 0.07, metacritic 0.27 +-
+0.08, lp_only 0.28 +- 0.08, cards_only 0.32 +- 0.09, metacritic_ucb 0.30 +- 0.06. No arm beats
+uniform, and "steps to reach uniform's final" has no finite bootstrap interval for any arm. With
+about 50 episodes per game per run, the lower-bound estimate (``"slope"``, W = 40, ``per_step``)
+sees no progress anywhere most of the time: the full critic's weights were exactly uniform at 91%
+of its checkpoints, so it behaves like "cards only". The upper bound (``optimistic=True``) does
+reallocate: the long unlearnable games fall from 44% to 30% of the steps and the learnable ones
+rise from 50% to 67%, but the learner does not turn the extra steps into held-out success in this
+budget (its curve is as flat as uniform's; per-seed outcomes are bimodal: the deterministic policy
+either picks the middle option or not).
+
+So the defaults are unchanged (``estimator="ema"``, ``per_step=False``, ``optimistic=False``):
+trust the cards first. ``"slope"`` is the better-calibrated estimate when a game gets a few
+hundred episodes; ``optimistic=True`` is the variant that moves budget away from games that are
+surely flat when there are too few episodes to prove progress anywhere. Neither has been shown
+to speed up a learner.
 
 >>> critic = MetaCritic(["langgames/BaseConvert-v0", "langgames/Countdown-v0"], seed=0)
 >>> game = critic.sample()
@@ -74,9 +116,10 @@ scores as a weak signal. A mixture where it should matter has expensive games th
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
@@ -93,6 +136,9 @@ class _Stats:
     var: float = 0.0
     collapsed: bool = False
     last: float = 0.0
+    recent: deque[float] = field(default_factory=deque)  # the last `window` scores
+    steps: float = 0.0  # running mean episode length (0 until a length is reported)
+    timed: int = 0  # episodes whose length was reported
 
 
 class MetaCritic:
@@ -111,6 +157,15 @@ class MetaCritic:
         kappa: how many noise standard deviations of the fast average are discounted.
         warmup: plays of each game before progress decides.
         collapse_penalty: weight multiplier of a game whose coverage collapsed.
+        estimator: ``"ema"`` (default: the fast/slow gap) or ``"slope"`` (the least-squares
+            slope of the last ``window`` scores, discounted by ``z`` standard errors).
+        window, z: the ``"slope"`` estimator's window (episodes) and discount.
+        per_step: divide each game's progress by its running mean episode length (relative to
+            the games' average), so progress is counted per environment step, the unit of most
+            training budgets. Needs the lengths: pass ``steps=`` to `update`.
+        optimistic: with ``"slope"``, rank games by the *upper* confidence bound of their
+            progress (``|b| + z se``): a game whose progress is uncertain is worth playing, one
+            that is surely flat is not.
     """
 
     def __init__(
@@ -126,6 +181,11 @@ class MetaCritic:
         kappa: float = 1.0,
         warmup: int = 3,
         collapse_penalty: float = 0.2,
+        estimator: Literal["ema", "slope"] = "ema",
+        window: int = 100,
+        z: float = 2.0,
+        per_step: bool = False,
+        optimistic: bool = False,
     ) -> None:
         if isinstance(game_ids, str):
             raise InvalidArgument(
@@ -142,6 +202,14 @@ class MetaCritic:
                 "epsilon and collapse_penalty must lie in [0, 1] "
                 f"(got {epsilon}, {collapse_penalty})"
             )
+        if estimator not in ("ema", "slope"):
+            raise InvalidArgument(f"estimator must be 'ema' or 'slope' (got {estimator!r})")
+        if int(window) != window or window < 4 or z < 0:
+            raise InvalidArgument(f"need an integer window >= 4 and z >= 0 (got {window}, {z})")
+        self.estimator, self.window, self.z, self.per_step = estimator, int(window), z, per_step
+        self.optimistic = optimistic
+        if optimistic and estimator != "slope":
+            raise InvalidArgument("optimistic=True needs estimator='slope' (a standard error)")
         self.epsilon, self.fast, self.slow = epsilon, fast, slow
         self.kappa, self.warmup, self.collapse_penalty = kappa, warmup, collapse_penalty
         self.dropped: dict[str, list[str]] = {}
@@ -163,16 +231,33 @@ class MetaCritic:
 
     # ------------------------------------------------------------------ the rule
     def progress(self, game_id: str) -> float:
-        """``LP_g``: the noise-discounted gap between the fast and slow score averages."""
+        """``LP_g``: noise-discounted learning progress per episode (see the module docstring):
+        the fast/slow gap (``estimator="ema"``) or the window's slope times ``window``
+        (``"slope"``). Not divided by the episode length (`weights` does that with ``per_step``).
+        """
         s = self._stats[self._check(game_id)]
+        if self.estimator == "slope":
+            b, se = _slope(s.recent)
+            if self.optimistic:  # the upper confidence bound: plausible progress
+                return self.window * (abs(b) + self.z * min(se, 1.0))
+            return self.window * max(0.0, abs(b) - self.z * se)
         noise = math.sqrt(max(s.var, 0.0) * self.fast / (2 - self.fast))
         return max(0.0, abs(s.fast - s.slow) - self.kappa * noise)
+
+    def episode_steps(self, game_id: str) -> float:
+        """The running mean episode length of ``game_id`` (0 until `update` got a ``steps=``)."""
+        return self._stats[self._check(game_id)].steps
 
     def weights(self) -> dict[str, float]:
         """``p_g`` for every kept game (sums to 1)."""
         g = len(self.game_ids)
+        cost = {gid: 1.0 for gid in self.game_ids}
+        if self.per_step:
+            timed = [s.steps for s in self._stats.values() if s.timed]
+            mean = sum(timed) / len(timed) if timed else 1.0
+            cost = {gid: (s.steps / mean if s.timed else 1.0) for gid, s in self._stats.items()}
         q = {
-            gid: (self.progress(gid) + 1e-3)
+            gid: (self.progress(gid) / max(cost[gid], 1e-9) + 1e-3)
             * (self.collapse_penalty if self._stats[gid].collapsed else 1.0)
             for gid in self.game_ids
         }
@@ -191,12 +276,28 @@ class MetaCritic:
         p = np.array([w[g] for g in self.game_ids])
         return self.game_ids[int(self._rng.choice(len(p), p=p / p.sum()))]
 
-    def update(self, game_id: str, score: float, *, collapsed: bool | None = None) -> None:
-        """Record an episode's ``score`` on ``game_id`` (and, optionally, its coverage state)."""
+    def update(
+        self,
+        game_id: str,
+        score: float,
+        *,
+        collapsed: bool | None = None,
+        steps: int | None = None,
+    ) -> None:
+        """Record an episode's ``score`` on ``game_id`` (and, optionally, its coverage state and
+        its length in environment ``steps``, which ``per_step`` weighs progress by)."""
         s = self._stats[self._check(game_id)]
         x = float(score)
         if not math.isfinite(x):
             raise InvalidArgument(f"score must be a finite number (got {score!r} for {game_id})")
+        if steps is not None:
+            if not (isinstance(steps, int | np.integer) and steps >= 1):
+                raise InvalidArgument(f"steps must be a positive int (got {steps!r} for {game_id})")
+            s.timed += 1
+            s.steps += max(self.slow, 1 / s.timed) * (int(steps) - s.steps)
+        s.recent.append(x)
+        if len(s.recent) > self.window:
+            s.recent.popleft()
         s.visits += 1
         n = s.visits
         s.fast += max(self.fast, 1 / n) * (x - s.fast)
@@ -216,6 +317,9 @@ class MetaCritic:
                 "slow": round(s.slow, 4),
                 "noise_sd": round(math.sqrt(max(s.var, 0.0)), 4),
                 "progress": round(self.progress(gid), 4),
+                "slope": round(_slope(s.recent)[0], 5),
+                "slope_se": round(_slope(s.recent)[1], 5),
+                "episode_steps": round(s.steps, 2),
                 "collapsed": s.collapsed,
                 "weight": round(w[gid], 4),
                 "audited": self.cards.get(gid) is not None,
@@ -235,6 +339,25 @@ class MetaCritic:
             f"MetaCritic does not choose among {game_id!r}.{did_you_mean(game_id, self.game_ids)}"
             f" Its games: {', '.join(self.game_ids)}."
         )
+
+
+def _slope(xs: Iterable[float]) -> tuple[float, float]:
+    """Least-squares slope of ``xs`` against 0, 1, 2, ... and its standard error.
+
+    ``se = sqrt(s2 / Sxx)`` with ``s2`` the residual variance (``n - 2`` degrees of freedom),
+    floored at ``1 / (4 n)`` (the variance of a score that is right half the time, shrunk by the
+    window: a short run of identical scores is no proof of a trend). ``(0, inf)`` below 4 scores.
+    """
+    y = np.asarray(list(xs), dtype=float)
+    n = len(y)
+    if n < 4:
+        return 0.0, math.inf
+    t = np.arange(n) - (n - 1) / 2
+    sxx = float(t @ t)
+    b = float(t @ (y - y.mean())) / sxx
+    resid = y - y.mean() - b * t
+    s2 = max(float(resid @ resid) / (n - 2), 1 / (4 * n))
+    return b, math.sqrt(s2 / sxx)
 
 
 def _normalise(game_id: Any, cards: Mapping[str, Any] | None) -> str:

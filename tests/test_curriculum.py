@@ -70,3 +70,21 @@ def test_instance_seeds_across_both_ranges_or_not_a_range_are_refused(bad):
 
 def test_the_top_level_names_are_the_same_ranges():
     assert langgames.TRAIN_SEEDS is TRAIN_SEEDS and langgames.EVAL_SEEDS is EVAL_SEEDS
+
+
+def test_the_critic_learns_each_games_episode_length_in_moves():
+    """The budget is environment steps: the curriculum tells its critic how many moves each
+    episode took, so a per-step critic can weigh progress by cost."""
+    env = gym.make(CURRICULUM_ID, games=["NumberHunt-v0"], seed=0).unwrapped
+    moves = []
+    for _ in range(3):
+        env.reset()
+        n, done = 0, False
+        while not done:
+            _, _, terminated, truncated, _ = env.step(env.game.reference_action())
+            n, done = n + 1, terminated or truncated
+        moves.append(n)
+    assert max(moves) > 1  # NumberHunt takes several moves, so a wrong count would show
+    assert env.critic.episode_steps("langgames/NumberHunt-v0") == pytest.approx(
+        sum(moves) / len(moves)
+    )

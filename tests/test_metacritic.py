@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 import gymnasium as gym
 import pytest
@@ -89,7 +91,8 @@ def test_curriculum_env_reports_the_game_and_updates_the_critic():
             assert 0.0 >= info["curriculum"]["score"] >= -1.0
             obs, info = env.reset()
     assert seen == {A, B}
-    assert sum(s["visits"] for s in env.unwrapped.critic.report()["games"].values()) >= 3
+    critic: Any = env.unwrapped.critic  # type: ignore[attr-defined]
+    assert sum(s["visits"] for s in critic.report()["games"].values()) >= 3
     assert CURRICULUM_ID not in langgames.game_ids()  # not a game: kept out of the game table
     env.close()
 
@@ -104,6 +107,7 @@ def test_experiment_smoke(tmp_path, capsys):
     spec = importlib.util.spec_from_file_location(
         "metacritic_experiment", ROOT / "examples" / "metacritic_experiment.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -147,3 +151,89 @@ def test_short_ids_are_normalised_and_deduplicated():
 def test_names_the_cards_cover_are_kept_as_given():
     critic = MetaCritic(["my-own-game"], cards={"my-own-game": {"flagged": False}})
     assert critic.game_ids == ["my-own-game"]
+
+
+def test_slope_estimator_matches_least_squares_and_ignores_coin_flips():
+    import numpy as np
+
+    from langgames.metacritic import _slope
+
+    y = np.random.default_rng(0).random(30) + 0.01 * np.arange(30)
+    b, se = _slope(y)
+    fit, cov = np.polyfit(np.arange(30), y, 1, cov=True)
+    assert b == pytest.approx(fit[0]) and se == pytest.approx(math.sqrt(cov[0, 0]), rel=0.05)
+    assert _slope([1.0, 0.0, 1.0]) == (0.0, math.inf)  # too few scores: no claim
+    # Stationary coin flips: false progress on about 5% of the episodes (z = 2), the EMA gap
+    # on far more (module docstring); a ramp is detected.
+    rng = np.random.default_rng(5)
+    false, ema_false, seen = 0, 0, 0
+    for _ in range(20):
+        slope = MetaCritic([A, B], estimator="slope", window=60)
+        ema = MetaCritic([A, B])
+        for t in range(200):
+            x = float(rng.random() < 0.4)
+            slope.update(A, x)
+            ema.update(A, x)
+            if t >= 60:
+                seen += 1
+                false += slope.progress(A) > 0
+                ema_false += ema.progress(A) > 0
+    assert false / seen < 0.12 < ema_false / seen
+    critic = MetaCritic([A, B, C], estimator="slope", window=80, seed=0)
+    for t in range(100):
+        critic.update(A, float(rng.random() < min(0.9, 0.1 + t / 120)))  # learning
+        critic.update(B, float(rng.random() < 0.4))  # a coin
+        critic.update(C, 0.0)  # unlearnable
+    w = critic.weights()
+    assert critic.progress(A) > 0 and w[A] > 0.5 and w[C] == pytest.approx(critic.epsilon / 3, 0.05)
+
+
+def test_per_step_progress_prefers_cheap_episodes():
+    critic = MetaCritic([A, B, C], per_step=True, seed=0)
+    plain = MetaCritic([A, B, C], seed=0)
+    for t in range(60):
+        for c in (critic, plain):
+            c.update(A, min(1.0, t / 30), steps=2)  # learning, 2 moves an episode
+            c.update(B, min(1.0, t / 30), steps=20)  # learning as fast, 20 moves an episode
+            c.update(C, 0.0, steps=2)
+    assert critic.progress(A) == pytest.approx(critic.progress(B))  # per episode: equal
+    assert critic.progress(A) > 0
+    assert plain.weights()[A] == pytest.approx(plain.weights()[B])
+    w = critic.weights()
+    assert w[A] > 5 * w[B] and critic.episode_steps(B) == pytest.approx(20.0)
+    assert critic.report()["games"][B]["episode_steps"] == pytest.approx(20.0)
+    no_lengths = MetaCritic([A, B], per_step=True)
+    no_lengths.update(A, 1.0)  # lengths never given: per_step has nothing to divide by
+    assert no_lengths.weights() == MetaCritic([A, B]).weights()
+    with pytest.raises(InvalidArgument, match="steps"):
+        critic.update(A, 1.0, steps=0)
+
+
+def test_new_options_are_checked_and_defaults_unchanged():
+    critic = MetaCritic([A, B])
+    assert (critic.estimator, critic.per_step, critic.fast, critic.kappa) == ("ema", False, 0.2, 1)
+    with pytest.raises(InvalidArgument, match="estimator"):
+        MetaCritic([A], estimator="beta")  # type: ignore[arg-type]
+    with pytest.raises(InvalidArgument, match="window"):
+        MetaCritic([A], estimator="slope", window=2)
+
+
+def test_optimistic_ranks_by_plausible_progress():
+    """The upper bound separates "surely flat" (a constant score) from "too noisy to tell"."""
+    import numpy as np
+
+    rng = np.random.default_rng(2)
+    kw: dict[str, Any] = {"estimator": "slope", "window": 40, "seed": 0}
+    bounds = {flag: MetaCritic([A, B, C], optimistic=flag, **kw) for flag in (False, True)}
+    for _ in range(40):
+        x = float(rng.random() < 0.4)
+        for critic in bounds.values():
+            critic.update(A, x)  # a coin: no progress, but not surely none
+            critic.update(B, 0.0)  # surely flat
+            critic.update(C, 1.0)  # mastered: surely flat
+    lower, upper = bounds[False].weights(), bounds[True].weights()
+    assert lower[B] == pytest.approx(lower[C])  # both flat, and the lower bound says so
+    assert upper[A] > 2 * upper[B] and upper[B] == pytest.approx(upper[C])
+    assert bounds[True].progress(A) > bounds[True].progress(B) > 0
+    with pytest.raises(InvalidArgument, match="optimistic"):
+        MetaCritic([A], optimistic=True)

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ def _load():
     spec = importlib.util.spec_from_file_location(
         "metacritic_sb3", ROOT / "examples" / "metacritic_sb3.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
@@ -30,7 +32,52 @@ def test_broken_variant_is_flagged_and_the_registry_is_restored():
         assert set(module.GAMES) <= set(langgames.game_ids())
         card = module.measured_cards(4)[module.BROKEN[0]]
     assert card["flagged"] and "reference pass rate" in card["flags"][0]
-    assert not set(module.BROKEN + module.LEARNABLE) & set(langgames.game_ids())
+    assert not set(module._EXPERIMENT_CLASSES) & set(langgames.game_ids())
+
+
+def test_fog_games_hide_the_state_and_the_critic_gets_episode_lengths():
+    """The long unlearnable games: the middle option (NumberHunt's winning rule) no longer wins,
+    the reference still does; and each copy of the curriculum passes episode lengths on."""
+    import numpy as np
+
+    from langgames.integrations.sb3 import candidate_env
+    from langgames.metacritic import MetaCritic
+
+    module = _load()
+    with module.experiment_games():
+        for gid in ("langgames/ExpFogHunt-v0", "langgames/ExpFogHuntL3-v0"):
+            env = candidate_env(gid, k=6, max_length=128)
+            wins, moves = 0, 0
+            for seed in range(5):
+                env.reset(seed=seed)
+                while True:
+                    _, r, term, trunc, _ = env.step(2)  # the middle option
+                    moves += 1
+                    wins += float(r) >= 1
+                    if term or trunc:
+                        break
+            assert wins == 0 and moves >= 5 * 14  # blind: long, lost episodes
+            game: Any = env.unwrapped
+            game.reset(seed=0)
+            while True:
+                _, r, term, trunc, _ = game.step(game._reference("player"))
+                if term or trunc:
+                    break
+            assert float(r) == 1.0  # the state decides it: the reference solver wins
+        kwargs, monitor = module.arm_config("metacritic", module.measured_cards(4))
+        env = module.make_training_env(kwargs, monitor, seed=1)
+        shared = MetaCritic(module.GAMES, seed=1, **kwargs)
+        env.unwrapped.critic = module._Timed(shared)
+        env.reset(seed=1)
+        rng = np.random.default_rng(0)
+        for _ in range(60):
+            mask = env.get_wrapper_attr("action_masks")()
+            *_, term, trunc, _ = env.step(int(rng.choice(np.flatnonzero(mask))))
+            if term or trunc:
+                env.reset()
+    lengths = {g: s["episode_steps"] for g, s in shared.report()["games"].items() if s["visits"]}
+    assert lengths and all(v >= 1 for v in lengths.values())
+    assert shared.report()["games"]["langgames/BaseConvert-v0"]["episode_steps"] in (0.0, 1.0)
 
 
 @pytest.mark.slow
