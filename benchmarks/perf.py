@@ -11,6 +11,9 @@ Arguments:
 
 Random-policy steps/s includes resets and policy time. Verifier latency is the wall time of
 ``env.step`` on the reference's moves (mostly the verifier: sandbox or SymPy), median and p95.
+Generation is the wall time of ``env.reset`` (making a new instance) at the game's hardest level,
+median and maximum over the episodes: a puzzle generator that searches for a unique solution
+must stay interactive (the generators aim at well under 1.5 s per instance on one core).
 """
 
 from __future__ import annotations
@@ -44,9 +47,17 @@ def measure(game_id: str, episodes: int) -> dict[str, float | str]:
             latencies.append(time.perf_counter() - t)
             done = term or trunc
     latencies.sort()
+    hardest = max(game.game_info.difficulty_levels)
+    resets = []
+    for i in range(episodes):
+        t = time.perf_counter()
+        game.reset(seed=EVAL_SEEDS.start + i, options={"difficulty": hardest})
+        resets.append(time.perf_counter() - t)
     game.close()
     return {
         "game": game_id,
+        "generation_ms_median": 1000 * statistics.median(resets),
+        "generation_ms_max": 1000 * max(resets),
         "random_steps_per_s": random_sps,
         "verifier_ms_median": 1000 * statistics.median(latencies),
         "verifier_ms_p95": 1000 * latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))],
@@ -63,12 +74,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     ids = args.games.split(",") if args.games else langgames.game_ids()
     rows = [measure(langgames.get_spec(g).id, args.episodes) for g in ids]
-    print("| game | random steps/s | verifier ms (median) | verifier ms (p95) |")
-    print("|---|---|---|---|")
+    print(
+        "| game | random steps/s | verifier ms (median) | verifier ms (p95) "
+        "| generation ms at the hardest level (median) | (max) |"
+    )
+    print("|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {str(r['game']).split('/')[-1]} | {r['random_steps_per_s']:,.0f} | "
-            f"{r['verifier_ms_median']:.2f} | {r['verifier_ms_p95']:.2f} |"
+            f"{r['verifier_ms_median']:.2f} | {r['verifier_ms_p95']:.2f} | "
+            f"{r['generation_ms_median']:.1f} | {r['generation_ms_max']:.1f} |"
         )
     if args.json:
         with open(args.json, "w") as fh:

@@ -10,14 +10,16 @@ if the module is already loaded, else right after the module's own code has run.
 
 from __future__ import annotations
 
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import sys
 import threading
 from collections.abc import Callable
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
+
+if TYPE_CHECKING:  # importlib.abc loads importlib.resources, tempfile and shutil: not at run time
+    import importlib.abc
 
 __all__ = ["when_imported"]
 
@@ -41,7 +43,7 @@ def when_imported(name: str, callback: Callable[[], None]) -> None:
     callback()
 
 
-class _Finder(importlib.abc.MetaPathFinder):
+class _Finder:  # an importlib.abc.MetaPathFinder (the protocol; the ABC is costly to import)
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -54,11 +56,11 @@ class _Finder(importlib.abc.MetaPathFinder):
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return spec
-        spec.loader = _Loader(spec.loader, fullname)
+        spec.loader = cast("importlib.abc.Loader", _Loader(spec.loader, fullname))
         return spec
 
 
-class _Loader(importlib.abc.Loader):
+class _Loader:  # an importlib.abc.Loader, by protocol
     """The module's own loader, then the callbacks; everything else is delegated."""
 
     def __init__(self, loader: Any, name: str) -> None:

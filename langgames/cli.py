@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
-import textwrap
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -677,9 +678,17 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already printed by argparse
         return int(exc.code or 0)
     try:
-        return int(args.func(args, out))
+        code = int(args.func(args, out))
+        if code == 130 and argv is None and threading.current_thread() is threading.main_thread():
+            # The command line was interrupted and the process is winding down: a second Ctrl-C,
+            # even during the interpreter's shutdown, exits at once with the same code rather
+            # than as an uncaught KeyboardInterrupt. (Not when `main` is called from Python.)
+            signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+        return code
     except LangGamesError as err:
-        sys.stderr.write(textwrap.fill(f"error: {err}", width=100) + "\n")
+        # As written: a message's own line breaks are kept, and a path or a phrase is never cut
+        # across lines (terminals wrap; searching a log for the message then works).
+        sys.stderr.write(f"error: {err}\n")
         return 2
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")

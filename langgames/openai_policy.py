@@ -32,7 +32,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from langgames.errors import InvalidArgument, LangGamesError, MissingExtra
+from langgames.errors import InvalidArgument, MissingExtra, PolicyError
 from langgames.rollout import Reply
 
 __all__ = ["OPENAI_OPTIONS", "OpenAIPolicy", "PolicyError"]
@@ -53,14 +53,6 @@ OPENAI_OPTIONS = (
     "max_backoff",
     "extra_body",
 )
-
-
-class PolicyError(LangGamesError, RuntimeError):
-    """A model policy could not produce a reply (after its retries). ``kind`` names the cause."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
 
 
 def _require_openai() -> Any:

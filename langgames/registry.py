@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import json
 import re
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 from langgames._import_hook import when_imported
@@ -207,6 +205,9 @@ def card_filename(id: str) -> str:
 
 def load_card(id: str) -> Mapping[str, Any] | None:
     """The measured card stored with the package for ``id``, or ``None`` if never audited."""
+    import json  # here, not at module level: `import langgames` stays light
+    from importlib import resources
+
     path = resources.files("langgames").joinpath("cards").joinpath(card_filename(id))
     if not path.is_file():
         return None

@@ -18,8 +18,8 @@ from langgames.envs.adversarial_testing import (
 )
 from langgames.envs.code_breaker import CodeBreaker
 from langgames.errors import InvalidArgument
-from langgames.policies import RandomText, exploit_probes, reference
-from langgames.testing import check_game, play_episode
+from langgames.policies import RandomText, exploit_probes
+from langgames.testing import play_episode
 
 
 def at_tester(seed: int = 0, difficulty: int = 1, program: str | None = None) -> BugHunt:
@@ -44,16 +44,6 @@ def wrong_on_777(env: BugHunt, what: str = "return None") -> str:
 
 
 # ----------------------------------------------------------------------------- conformance
-@pytest.mark.parametrize(
-    "opponents",
-    [None, {"coder": BuggyCoder()}, {"tester": reference}],
-    ids=["self_play", "tester_vs_buggy_coder", "coder_vs_reference_tester"],
-)
-def test_passes_the_conformance_kit_in_every_view(opponents):
-    report = check_game(BugHunt(opponents=opponents), seeds=2, cross_process=False)
-    assert report.passed, str(report)
-
-
 def test_reference_roles_and_max_return_follow_the_view():
     assert BugHunt.game_info.reference_roles == ("coder",)
     self_play = BugHunt()
@@ -268,13 +258,7 @@ def test_the_hidden_tests_are_not_shown_to_either_role():
         assert long_hidden and not any(repr(xs) in prompts for xs in long_hidden)
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 3])
-def test_thousands_of_distinct_instances_per_level(difficulty):
-    env = BugHunt(difficulty=difficulty)
-    prompts = {env.reset(seed=seed)[0] for seed in range(300)}
-    assert len(prompts) >= 295
-
-
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work():
     lines = {}
     for level in (1, 2, 3):
@@ -303,6 +287,7 @@ def earned(game, policy_for_seed, seeds):
     [(None, 12), ({"coder": BuggyCoder()}, 4)],
     ids=["self_play", "tester"],
 )
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_no_exploit_earns_more_than_random_text(monkeypatch, opponents, n_seeds):
     # The most common reference move over 20 seeds, not 200: each reset of the tester's view
     # runs BuggyCoder's sandbox probe (about 0.1 s).

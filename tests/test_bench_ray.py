@@ -9,8 +9,6 @@ import pytest
 from langgames import bench
 from langgames.verifiers.verdict import TIMING_KEYS
 
-ray = pytest.importorskip("ray")
-
 
 def _strip(value):
     if isinstance(value, dict):
@@ -22,6 +20,7 @@ def _strip(value):
 
 @pytest.mark.slow
 def test_ray_executor_matches_local(tmp_path):
+    ray = pytest.importorskip("ray")  # here, not at import: collection stays light
     kw = {"episodes": 2, "games": ["BaseConvert-v0"], "progress": False, "plots": False}
     bench.run_bench("core", "reference,random", out=tmp_path / "local", **kw)
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

@@ -6,19 +6,41 @@ import dataclasses
 import random
 
 import pytest
+from conftest import FULL, smoke_view, with_depths
 
 import langgames
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.testing import check_game
+from langgames.registry import get_spec, load_class, make_game
+from langgames.testing import check_game, opponent_setups
 from langgames.verifiers import Verdict
 
 
-@pytest.mark.parametrize("game_id", langgames.game_ids())
-def test_every_registered_game_passes_check_game(game_id):
-    report = check_game(game_id, seeds=3)
+def _views() -> list[tuple[str, str]]:
+    """Every registered game in every documented set-up: self-play and each fixed opponent."""
+    return [
+        (game_id, setup)
+        for game_id in langgames.game_ids()
+        for setup in opponent_setups(load_class(get_spec(game_id).entry_point))
+    ]
+
+
+@pytest.mark.parametrize(("game_id", "setup", "depth"), with_depths(_views(), smoke_if=smoke_view))
+def test_every_registered_game_passes_check_game(game_id, setup, depth):
+    """The conformance kit on every game and view. Smoke depth (the everyday tier): one seed, in
+    this process. Full depth (CI): three seeds and episodes replayed in two other processes in
+    self-play; two seeds against each fixed opponent."""
+    opponents = opponent_setups(load_class(get_spec(game_id).entry_point))[setup]
+    full = depth == FULL
+    if opponents:  # every step of a view plays a scripted opponent too: two seeds in CI
+        env = make_game(game_id, opponents=opponents)
+        report = check_game(env, seeds=2 if full else 1, cross_process=False)
+    else:
+        report = check_game(game_id, seeds=3 if full else 1, cross_process=full)
     assert report.passed, str(report)
     names = {r.name for r in report.results if r.passed}
-    assert {"reference_earns_maximum", "hostile_actions", "cross_process_determinism"} <= names
+    assert {"reference_earns_maximum", "hostile_actions", "reply_contract"} <= names
+    if full and not opponents:
+        assert "cross_process_determinism" in names
 
 
 class Honest(LanguageGame):

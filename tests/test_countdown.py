@@ -9,14 +9,9 @@ import pytest
 
 from langgames.envs.countdown import Countdown, evaluate, parse_expression, reachable, render
 from langgames.policies import RandomText
-from langgames.testing import check_game, play_episode
+from langgames.testing import play_episode
 
 LEVELS = (1, 2, 3)
-
-
-def test_passes_the_conformance_kit():
-    report = check_game(Countdown(), cross_process=False)
-    assert report.passed, str(report)
 
 
 def test_the_reference_always_reaches_the_target():
@@ -151,6 +146,7 @@ def _random_search(numbers: list[int], target: int, rng: np.random.Generator) ->
     return False
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_grows_the_work():
     env = Countdown()
     used, success = {}, {}
@@ -171,13 +167,6 @@ def test_difficulty_really_grows_the_work():
             assert env.target not in reachable(env.numbers, floor)
 
 
-def test_thousands_of_distinct_instances_per_level():
-    env = Countdown()
-    for level in LEVELS:
-        prompts = {env.reset(seed=s, options={"difficulty": level})[0] for s in range(300)}
-        assert len(prompts) >= 285, (level, len(prompts))
-
-
 def _mean_reward(env: Countdown, policy, seeds=range(15)) -> tuple[float, float]:
     rewards, correct = [], 0
     for level in LEVELS:
@@ -188,6 +177,7 @@ def _mean_reward(env: Countdown, policy, seeds=range(15)) -> tuple[float, float]
     return statistics.mean(rewards), correct / len(rewards)
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_exploits_earn_no_more_than_random_text():
     env = Countdown()
     random_mean, _ = _mean_reward(env, RandomText(0))

@@ -11,7 +11,6 @@ import pytest
 from langgames.envs import _programs as P
 from langgames.envs.find_input import _DOMAINS, FindInput
 from langgames.policies import RandomText, exploit_probes
-from langgames.testing import check_game
 
 LEVELS = (1, 2, 3)
 
@@ -20,11 +19,6 @@ def fresh(seed: int = 0, difficulty: int = 1) -> FindInput:
     env = FindInput(difficulty=difficulty)
     env.reset(seed=seed)
     return env
-
-
-def test_passes_the_conformance_kit():
-    report = check_game(FindInput(), cross_process=False)
-    assert report.passed, str(report)
 
 
 def _neighbours(args: tuple) -> list[tuple]:
@@ -120,6 +114,7 @@ def test_code_in_the_arguments_is_never_run(tmp_path):
     assert not os.path.exists(marker)
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work():
     """Longer programs to invert (lines, and steps the reference input takes), and above level 1
     targets that random guessing rarely reaches."""
@@ -143,13 +138,6 @@ def test_difficulty_really_changes_the_work():
     assert hit_rate[3] < min(hit_rate[1], hit_rate[2]) and hit_rate[1] < 0.2, hit_rate
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_thousands_of_distinct_instances_per_level(level):
-    env = FindInput(difficulty=level)
-    prompts = {env.reset(seed=seed)[0] for seed in range(300)}
-    assert len(prompts) >= 285
-
-
 def _mean_reward(env, policy, seeds=range(8)):
     rewards, correct = [], 0
     for level in LEVELS:
@@ -166,6 +154,7 @@ def _constant_call(env: FindInput, lists: list, ints: int) -> str:
     return P.format_call("f", args)
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_exploits_earn_no_more_than_random_text():
     env = FindInput()
     random_mean, _ = _mean_reward(env, RandomText(0))

@@ -52,6 +52,7 @@ def test_numberhunt_unreadable_guesses_cost_a_turn(bad):
     assert "Expected format: one integer in digits" in obs
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work_of_the_reference():
     guesses = {}
     for level in (1, 2, 3):

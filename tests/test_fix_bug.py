@@ -9,7 +9,7 @@ import pytest
 from langgames.envs import _programs as P
 from langgames.envs.fix_bug import N_HIDDEN, FixBug
 from langgames.policies import RandomText, exploit_probes
-from langgames.testing import check_game, hostile_programs
+from langgames.testing import hostile_programs
 
 LEVELS = (1, 2, 3)
 
@@ -25,11 +25,6 @@ def fresh(seed: int = 0, difficulty: int = 1) -> FixBug:
 
 def play(env: FixBug, code: str):
     return env.step(f"Fixed:\n```python\n{code}\n```")
-
-
-def test_passes_the_conformance_kit():
-    report = check_game(FixBug(), cross_process=False)
-    assert report.passed, str(report)
 
 
 def test_the_unfixed_code_earns_nothing():
@@ -113,6 +108,7 @@ def test_unreadable_replies_say_how_to_fix_them(reply, reason):
     assert "```python" in obs
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work():
     """Longer functions with more places a bug could hide, and subtler bugs (failing fewer
     hidden tests)."""
@@ -132,13 +128,7 @@ def test_difficulty_really_changes_the_work():
     assert failing[1] > failing[2] > failing[3], failing
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_thousands_of_distinct_instances_per_level(level):
-    env = FixBug(difficulty=level)
-    prompts = {env.reset(seed=seed)[0] for seed in range(300)}
-    assert len(prompts) >= 285
-
-
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_exploits_earn_no_more_than_random_text():
     env = FixBug()
     probes = exploit_probes(env)

@@ -11,15 +11,10 @@ import sympy
 
 from langgames.envs.function_discovery import FunctionDiscovery, interpolate
 from langgames.policies import RandomText, reference
-from langgames.testing import check_game, play_episode
+from langgames.testing import play_episode
 from langgames.verifiers.math import parse_math
 
 LEVELS = (1, 2, 3)
-
-
-def test_passes_the_conformance_kit():
-    report = check_game(FunctionDiscovery(), cross_process=False)
-    assert report.passed, str(report)
 
 
 def test_the_reference_queries_the_minimum_and_interpolates_the_hidden_function():
@@ -140,6 +135,7 @@ def _weak(observation, info, env) -> str:
     return f"answer: {interpolate(points, rational=False)}"
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_grows_the_work():
     env = FunctionDiscovery()
     queries, weak = {}, {}
@@ -155,16 +151,6 @@ def test_difficulty_really_grows_the_work():
     assert weak[1] == 1.0 and weak[3] == 0.0
 
 
-def test_thousands_of_distinct_instances_per_level():
-    env = FunctionDiscovery()
-    for level in LEVELS:
-        prompts, hidden = set(), set()
-        for seed in range(300):
-            prompts.add(env.reset(seed=seed, options={"difficulty": level})[0])
-            hidden.add(env.hidden)
-        assert len(prompts) >= 285 and len(hidden) >= 295, (level, len(prompts), len(hidden))
-
-
 def _mean_reward(env: FunctionDiscovery, policy, seeds=range(8)) -> tuple[float, float]:
     rewards, correct = [], 0
     for level in LEVELS:
@@ -175,6 +161,7 @@ def _mean_reward(env: FunctionDiscovery, policy, seeds=range(8)) -> tuple[float,
     return statistics.mean(rewards), correct / len(rewards)
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_exploits_earn_no_more_than_random_text():
     env = FunctionDiscovery()
     random_mean, _ = _mean_reward(env, RandomText(0))

@@ -9,12 +9,12 @@ import pytest
 from langgames.cli import main
 from langgames.errors import InvalidArgument
 
-transformers = pytest.importorskip("transformers")
-torch = pytest.importorskip("torch")
-
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory):
+    # imported here, not at module level: collecting the suite does not load the ML stack
+    transformers = pytest.importorskip("transformers")
+    torch = pytest.importorskip("torch")
     path = tmp_path_factory.mktemp("tiny-lm")
     tokenizer = transformers.ByT5Tokenizer()
     config = transformers.GPT2Config(
@@ -32,6 +32,7 @@ def tiny_model(tmp_path_factory):
     return path
 
 
+@pytest.mark.slow  # loads torch, transformers and a model: the full tier
 def test_hf_policy_generates_batches_greedy_and_seeded(tiny_model):
     from langgames.policies import HFPolicy
 
@@ -55,6 +56,7 @@ def test_hf_policy_rejects_a_missing_directory(tmp_path):
         HFPolicy(str(tmp_path / "nope"))
 
 
+@pytest.mark.slow  # loads torch, transformers and a model: the full tier
 def test_bench_with_an_hf_policy(tiny_model, tmp_path, capsys):
     out = tmp_path / "o"
     argv = ["bench", "--suite", "core", "--policy", f"hf:{tiny_model}", "--episodes", "2"]
@@ -66,6 +68,7 @@ def test_bench_with_an_hf_policy(tiny_model, tmp_path, capsys):
     assert all(e["steps"] for e in episodes)
 
 
+@pytest.mark.slow  # loads torch, transformers and a model: the full tier
 def test_hf_batches_match_one_at_a_time_and_give_tokens(tiny_model):
     from langgames.policies import HFPolicy
     from langgames.rollout import Request, collect

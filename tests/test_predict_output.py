@@ -9,7 +9,6 @@ import pytest
 from langgames.envs import _programs as P
 from langgames.envs.predict_output import PredictOutput
 from langgames.policies import RandomText, exploit_probes
-from langgames.testing import check_game
 
 LEVELS = (1, 2, 3)
 
@@ -18,11 +17,6 @@ def fresh(seed: int = 0, difficulty: int = 1) -> PredictOutput:
     env = PredictOutput(difficulty=difficulty)
     env.reset(seed=seed)
     return env
-
-
-def test_passes_the_conformance_kit():
-    report = check_game(PredictOutput(), cross_process=False)
-    assert report.passed, str(report)
 
 
 def test_the_gold_is_what_the_sandbox_computes():
@@ -75,6 +69,7 @@ def test_unreadable_replies_say_how_to_fix_them(reply, reason):
     assert "Python literal in \\boxed{...}" in obs
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work():
     """The reference's work: statements and loop iterations the call executes, and lines read."""
     steps, lines = {}, {}
@@ -90,13 +85,6 @@ def test_difficulty_really_changes_the_work():
     assert lines[1] < lines[2] < lines[3], lines
 
 
-@pytest.mark.parametrize("level", LEVELS)
-def test_thousands_of_distinct_instances_per_level(level):
-    env = PredictOutput(difficulty=level)
-    prompts = {env.reset(seed=seed)[0] for seed in range(300)}
-    assert len(prompts) >= 285
-
-
 def _mean_reward(env, policy, seeds=range(15)):
     rewards, correct = [], 0
     for level in LEVELS:
@@ -108,6 +96,7 @@ def _mean_reward(env, policy, seeds=range(15)):
     return statistics.mean(rewards), correct / len(rewards)
 
 
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_exploits_earn_no_more_than_random_text():
     env = PredictOutput()
     random_mean, _ = _mean_reward(env, RandomText(0))

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import FULL, SANDBOX_HEAVY, with_depths
 
 import langgames
-from langgames.core import EVAL_SEEDS
+from langgames.core import EVAL_SEEDS, LanguageGame
 from langgames.envs.base_convert import BaseConvert, to_base
 from langgames.envs.number_hunt import NumberHunt
-from langgames.registry import make_game
+from langgames.registry import get_spec, load_class
 from langgames.testing import (
     CandidateList,
     candidate_lists,
@@ -62,6 +63,7 @@ def test_the_scan_catches_the_old_base_convert_distractors():
     assert any("neighbours" in scan["best_rule"] for scan in scans.values())
 
 
+@pytest.mark.slow  # 300 lists per level through the full scan: the full tier
 @pytest.mark.parametrize("level", [1, 2, 3])
 def test_base_convert_candidates_carry_no_structural_tell(level):
     lists = candidate_lists(BaseConvert, SEEDS, per_episode=1, difficulty=level)
@@ -86,15 +88,6 @@ def test_base_convert_right_answer_is_anywhere_in_its_cluster():
     assert centre / len(SEEDS) < 0.3
 
 
-def test_counterexample_candidates_are_question_blind():
-    scans = check_question_blind(
-        "langgames/Counterexample-v0", seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + 200)
-    )
-    assert len(scans) == 3
-    for name, scan in scans.items():
-        assert scan["passed"] is not False, (name, scan["detail"])
-
-
 def test_a_tell_planted_in_a_list_fails_and_fair_lists_pass():
     rng = np.random.default_rng(0)
     fair, told = [], []
@@ -111,6 +104,7 @@ def test_a_tell_planted_in_a_list_fails_and_fair_lists_pass():
     assert caught["best_rule"].startswith("max ") and "value" in caught["best_rule"]
 
 
+@pytest.mark.slow  # 100 episodes scanned and 20 played per rule: the full tier
 def test_number_hunt_lists_encode_the_state_as_documented():
     """The median of NumberHunt's list is the binary-search move: documented, and measured here.
 
@@ -128,22 +122,30 @@ def test_number_hunt_lists_encode_the_state_as_documented():
 
 
 def _games_with_candidates() -> list[str]:
-    out = []
-    for game_id in langgames.game_ids():
-        game = make_game(game_id)
-        game.reset(seed=0)
-        if game.candidate_actions() or "multi-role" in game.game_info.tags:
-            out.append(game_id)
-        game.close()
-    return out
+    """Games that override `LanguageGame._candidates` (read from the class: nothing is played)."""
+    return [
+        game_id
+        for game_id in langgames.game_ids()
+        if load_class(get_spec(game_id).entry_point)._candidates is not LanguageGame._candidates
+    ]
 
 
-@pytest.mark.parametrize("game_id", _games_with_candidates())
-def test_every_candidate_list_is_question_blind(game_id):
-    """Registry-wide, in self-play and against every fixed opponent, at every level."""
-    # Multi-role sandbox games (every step runs programs) scan fewer seeds; the audit's card
-    # scans at least as many as its episodes.
+@pytest.mark.parametrize(
+    ("game_id", "depth"),
+    with_depths(
+        [(g,) for g in _games_with_candidates()], smoke_if=lambda g: g not in SANDBOX_HEAVY
+    ),
+)
+def test_every_candidate_list_is_question_blind(game_id, depth):
+    """Registry-wide, in self-play and against every fixed opponent, at every level.
+
+    Full depth (CI): 60 seeds per level (30 for the multi-role sandbox games, whose every step runs
+    programs; the audit's card scans at least as many as its episodes). Smoke depth: 15.
+    """
     n = 30 if game_id in ("langgames/BugHunt-v0", "langgames/ScholarsCircle-v0") else 60
+    n = n if depth == FULL else 15
     scans = check_question_blind(game_id, seeds=range(EVAL_SEEDS.start, EVAL_SEEDS.start + n))
+    if not scans:  # e.g. Negotiation: overrides _candidates to list none (see its comment)
+        pytest.skip(f"{game_id} lists no candidate actions")
     failed = {name: scan["detail"] for name, scan in scans.items() if scan["passed"] is False}
     assert not failed, failed

@@ -256,6 +256,7 @@ def check_page(b: Browser, report: Path, screenshot: Path) -> None:
     assert outside == [], f"the page asked the network for {outside}"
 
 
+@pytest.mark.slow  # starts a real browser: the full tier
 def test_report_html_sorts_and_opens_transcripts_in_chromium(tmp_path):
     from langgames import bench
 

@@ -139,12 +139,14 @@ def test_new_game_candidates_contain_the_reference_move():
 
 
 # ---------------------------------------------------------------------------------- SB3
+@pytest.mark.slow  # loads torch and stable-baselines3: the full tier
 @pytest.mark.parametrize("game_id", CANDIDATE_GAMES)
 def test_wrapped_games_pass_the_sb3_env_checker(game_id):
     env_checker = pytest.importorskip("stable_baselines3.common.env_checker")
     env_checker.check_env(candidate_env(game_id, k=6, max_length=128), warn=True)
 
 
+@pytest.mark.slow  # loads torch and stable-baselines3: the full tier
 def test_extractor_embeds_token_ids():
     torch = pytest.importorskip("torch")
     from langgames.integrations.sb3 import ByteEmbeddingExtractor
@@ -198,6 +200,7 @@ def test_maskable_ppo_learns_binary_search_on_number_hunt():
     assert result["success"] >= result["random"] + 0.2, result
 
 
+@pytest.mark.slow  # loads torch and stable-baselines3: the full tier
 def test_example_smoke(capsys):
     """The example's command line runs end to end (a few hundred steps, no learning asserted)."""
     pytest.importorskip("sb3_contrib")

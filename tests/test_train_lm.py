@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
-
 ROOT = Path(__file__).resolve().parent.parent
 GAME = "langgames/Negotiation-v0"
 
 
 @pytest.fixture(scope="module")
 def trainer():
+    # imported here, not at module level: collecting the suite does not load the ML stack
+    pytest.importorskip("torch")
+    pytest.importorskip("transformers")
     spec = importlib.util.spec_from_file_location(
         "train_lm_reinforce", ROOT / "examples" / "train_lm_reinforce.py"
     )
@@ -110,6 +110,7 @@ def test_the_cli_runs_one_update(trainer, capsys):
     assert code == 0 and "update   0" in out and "mean return, last 1 updates" in out
 
 
+@pytest.mark.slow  # loads torch: the full tier
 def test_policy_loss_masks_the_prompt(trainer):
     import torch
 

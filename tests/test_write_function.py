@@ -73,13 +73,7 @@ def test_hidden_tests_are_not_shown_to_the_player():
         assert len(env._hidden) == 16 and len(env._shown) == 3
 
 
-@pytest.mark.parametrize("difficulty", [1, 2, 3])
-def test_thousands_of_distinct_instances_per_level(difficulty):
-    env = WriteFunction(difficulty=difficulty)
-    prompts = {env.reset(seed=seed)[0] for seed in range(300)}
-    assert len(prompts) >= 295
-
-
+@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
 def test_difficulty_really_changes_the_work():
     lines = {}
     for level in (1, 2, 3):
