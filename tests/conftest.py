@@ -73,7 +73,11 @@ def smoke_view(game_id: str, setup: str) -> bool:
 
 @pytest.hookimpl(trylast=True)  # after `-m`/`-k` have deselected what they deselect
 def pytest_collection_modifyitems(config, items):
-    full = {_twin_key(item) for item in items if item.get_closest_marker("slow") is not None}
+    full = {
+        _twin_key(item)
+        for item in items
+        if item.get_closest_marker("slow") is not None and item.get_closest_marker("smoke") is None
+    }
     if not full:
         return
     keep, drop = [], []
