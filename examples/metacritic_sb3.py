@@ -303,44 +303,6 @@ def arm_config(arm: str, cards: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     raise ValueError(f"unknown arm {arm!r}; choose from {ARMS}, metacritic_ema or metacritic_k2")
 
 
-class _Timed:
-    """Stands in for the shared critic inside one copy of the curriculum: passes each episode's
-    length (``steps=``) to `MetaCritic.update`. ``Curriculum-v0`` does not report lengths
-    (yet), so `_CountSteps` counts them; everything else goes to the shared critic."""
-
-    def __init__(self, critic: Any) -> None:
-        object.__setattr__(self, "critic", critic)
-        object.__setattr__(self, "n", 0)
-
-    def sample(self) -> str:
-        object.__setattr__(self, "n", 0)
-        return str(self.critic.sample())
-
-    def update(self, game_id: str, score: float, *, collapsed: bool | None = None) -> None:
-        self.critic.update(game_id, score, collapsed=collapsed, steps=max(1, self.n))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.critic, name)
-
-    def __setattr__(self, name: str, value: Any) -> None:  # reset(seed=...) reseeds the critic
-        setattr(self.critic, name, value)
-
-
-def _count_steps_wrapper() -> type:
-    import gymnasium as gym
-
-    class _CountSteps(gym.Wrapper):
-        """Counts the moves of the current curriculum episode for `_Timed`."""
-
-        def step(self, action: Any) -> Any:
-            timed = getattr(self.env.unwrapped, "critic", None)
-            if isinstance(timed, _Timed):
-                object.__setattr__(timed, "n", timed.n + 1)
-            return self.env.step(action)
-
-    return _CountSteps
-
-
 def make_training_env(critic_kwargs: dict[str, Any], monitor: bool, seed: int) -> Any:
     import gymnasium as gym
 
@@ -356,7 +318,7 @@ def make_training_env(critic_kwargs: dict[str, Any], monitor: bool, seed: int) -
         monitor_coverage=monitor,
         disable_env_checker=True,
     )
-    return TokenizeObservation(CandidateActions(_count_steps_wrapper()(env), K), MAX_LENGTH)
+    return TokenizeObservation(CandidateActions(env, K), MAX_LENGTH)
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -432,7 +394,7 @@ def run(
     shared = MetaCritic(GAMES, seed=seed, **critic_kwargs)
     for env in venv.envs:
         unwrapped: Any = env.unwrapped
-        unwrapped.critic = _Timed(shared)  # one critic sees every copy's episodes
+        unwrapped.critic = shared  # one critic sees every copy's episodes (and their lengths)
     venv.seed(seed)  # the first reset seeds each copy (and, through it, the shared critic)
     held_out = HeldOut(eval_episodes)
     curve: list[dict[str, Any]] = []

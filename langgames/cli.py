@@ -669,6 +669,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _exit_on_next_interrupt() -> None:
+    """The command line was interrupted and the process is winding down (report, worker pools,
+    interpreter shutdown): a second Ctrl-C exits at once with the same code, 130, rather than as
+    an uncaught KeyboardInterrupt. Only for the real command line, never when `main` is called
+    from Python (it would change the caller's Ctrl-C)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+
+
 def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     out = out or sys.stdout
@@ -679,11 +688,8 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         code = int(args.func(args, out))
-        if code == 130 and argv is None and threading.current_thread() is threading.main_thread():
-            # The command line was interrupted and the process is winding down: a second Ctrl-C,
-            # even during the interpreter's shutdown, exits at once with the same code rather
-            # than as an uncaught KeyboardInterrupt. (Not when `main` is called from Python.)
-            signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+        if code == 130 and argv is None:
+            _exit_on_next_interrupt()
         return code
     except LangGamesError as err:
         # As written: a message's own line breaks are kept, and a path or a phrase is never cut
@@ -691,6 +697,8 @@ def main(argv: Sequence[str] | None = None, out: IO[str] | None = None) -> int:
         sys.stderr.write(f"error: {err}\n")
         return 2
     except KeyboardInterrupt:
+        if argv is None:
+            _exit_on_next_interrupt()
         sys.stderr.write("interrupted\n")
         return 130
 

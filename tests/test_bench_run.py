@@ -247,4 +247,6 @@ def test_second_ctrl_c_exits_at_once(tmp_path):
     start = time.time()
     os.killpg(proc.pid, signal.SIGINT)
     proc.communicate(timeout=10)
-    assert time.time() - start < 2 and proc.returncode == 130
+    # 130 from the handler, or killed by SIGINT when the second Ctrl-C lands after the
+    # interpreter restored the default handler at its very end (a shell reports 130 for both).
+    assert time.time() - start < 2 and proc.returncode in (130, -signal.SIGINT)
