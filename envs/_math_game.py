@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from langgames.core import LanguageGame, Move, ParseError
+from langgames.core import LanguageGame, Move, Opponent, ParseError
 from langgames.envs._parsing import last_line
 from langgames.verifiers.verdict import Status, Verdict
 
@@ -109,6 +109,21 @@ class MathGame(LanguageGame):
                     f"the value is right but {problem}", **{**verdict.details, "method": "form"}
                 )
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        probes: dict[str, Opponent] = {}
+        if hasattr(type(self), "question"):  # the bare problem, without the instructions
+            probes["echo_the_question"] = lambda obs, info, env: env.unwrapped.question  # type: ignore[attr-defined]
+        return {
+            **probes,
+            "constant_x": lambda obs, info, env: "x",
+            "many_boxed_candidates": lambda obs, info, env: " ".join(
+                f"\\boxed{{{c}}}" for c in ["-2", "-1", "0", "1/2", "1", "2", "x", "x^2", "x + 1"]
+            ),
+            "a_list_of_candidates": lambda obs, info, env: (
+                "\\boxed{" + ", ".join(map(str, range(-9, 10))) + "}"
+            ),
+        }
 
     def _candidates(self, role: str) -> list[str] | None:
         return None

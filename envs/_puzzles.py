@@ -16,8 +16,10 @@ against brute-force enumeration.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from typing import Any
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +29,7 @@ from langgames.verifiers.verdict import Verdict
 __all__ = [
     "ANSWER_MARKER",
     "MAX_ANSWER_CHARS",
+    "DrawCache",
     "answer_text",
     "count_fillings",
     "decoy_candidates",
@@ -38,6 +41,51 @@ __all__ = [
     "relabelled_grids",
     "tokens",
 ]
+
+_T = TypeVar("_T")
+
+
+class DrawCache:
+    """The instances an expensive ``_setup`` drew, by game class, instance seed, difficulty and
+    ``extra`` (any constructor option the draw depends on), each with the state of the game's
+    generator after the draw.
+
+    Every policy of a benchmark, an audit or the exploit battery replays the same seeds; a game
+    whose draw proves uniqueness by search (Cryptarithm: about 120 candidate puzzles searched per
+    instance) would search again each time. A hit restores the generator to where the draw left
+    it, so a cached reset and a fresh one are the same episode, move for move. The values must be
+    immutable (tuples, strings, frozen data): they are shared between games. Least recently used
+    instances are dropped past ``maxsize``; safe across threads.
+    """
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[Hashable, tuple[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def draw(self, game: Any, make: Callable[[], _T], extra: Hashable = ()) -> _T:
+        """``make()`` (which draws from ``game.np_random``), or what it returned for this key."""
+        key = (type(game), game.instance_seed, game.difficulty, extra)
+        generator = game.np_random.bit_generator
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+        if hit is not None:
+            value, state = hit
+            generator.state = state
+            return value
+        value = make()
+        with self._lock:
+            self._items[key] = (value, generator.state)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
 
 #: The reply contract marker shared by the puzzle games.
 ANSWER_MARKER = "line:answer"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Union
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
 from langgames.envs._exact_answer import final_answer, strip_label
 from langgames.verifiers.verdict import Verdict
 
@@ -415,6 +415,22 @@ class Countdown(LanguageGame):
 
     def _judged(self, role: str, verdict: Verdict) -> Move:
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        def numbers(env: Any) -> list[int]:
+            return env.unwrapped.numbers
+
+        return {
+            "the_target_itself": lambda obs, info, env: str(env.unwrapped.target),
+            "sum_of_every_number": lambda obs, info, env: " + ".join(map(str, numbers(env))),
+            "product_of_every_number": lambda obs, info, env: " * ".join(map(str, numbers(env))),
+            "many_boxed_candidates": lambda obs, info, env: " ".join(
+                f"\\boxed{{{a} {op} {b}}}"
+                for a in numbers(env)
+                for b in numbers(env)
+                for op in "+-*"
+            ),
+        }
 
     def _reference(self, role: str) -> str:
         return f"{render(self._solution)} = {self._target}"

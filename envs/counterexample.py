@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move
+from langgames.core import GameInfo, LanguageGame, Move, Opponent
 from langgames.envs._exact_answer import final_answer, parse_rational, show_rational, strip_label
 from langgames.errors import InvalidArgument, did_you_mean
 from langgames.verifiers.verdict import Verdict
@@ -448,6 +448,22 @@ class Counterexample(LanguageGame):
             else:
                 verdict = Verdict.make_correct(f"{why}: a counterexample", **details)
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        def span(env: Any) -> range:
+            lo, hi = env.unwrapped.domain
+            return range(lo, hi + 1)
+
+        return {
+            "the_claims_line": lambda obs, info, env: obs.splitlines()[1],
+            "every_number_of_the_domain": lambda obs, info, env: ", ".join(map(str, span(env))),
+            "many_boxed_candidates": lambda obs, info, env: " ".join(
+                f"\\boxed{{{n}}}" for n in span(env)[:60]
+            ),
+            "the_lower_end": lambda obs, info, env: str(span(env)[0]),
+            "the_upper_end": lambda obs, info, env: str(span(env)[-1]),
+            "constant_one_half": lambda obs, info, env: "x = 1/2",
+        }
 
     def _reference(self, role: str) -> str:
         return f"{self._claim.var} = {show_rational(self._claim.reference)}"

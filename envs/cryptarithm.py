@@ -11,7 +11,14 @@ from typing import Any
 import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.envs._puzzles import ANSWER_MARKER, answer_text, decoy_candidates, judged, tokens
+from langgames.envs._puzzles import (
+    ANSWER_MARKER,
+    DrawCache,
+    answer_text,
+    decoy_candidates,
+    judged,
+    tokens,
+)
 from langgames.verifiers.verdict import Verdict
 
 __all__ = ["Cryptarithm", "count_solutions"]
@@ -31,6 +38,10 @@ _LEVELS = {
 _PAIR = re.compile(r"(?P<letter>[A-Za-z])[ \t]{0,2}(?:=|:|->)[ \t]{0,2}(?P<digit>\d+)")
 _MAX_PAIRS = 30
 _MAX_DRAWS = 5_000  # random sums tried per instance before giving up (never reached in tests)
+
+
+#: Drawing an instance searches about 120 candidate puzzles: replayed seeds reuse the draw.
+_DRAWS = DrawCache()
 
 
 def count_solutions(
@@ -182,6 +193,13 @@ class Cryptarithm(LanguageGame):
     )
 
     def _setup(self) -> str:
+        addends, total, nodes, solution = _DRAWS.draw(self, self._draw)
+        self._addends, self._total, self._nodes = list(addends), total, nodes
+        self._solution = dict(solution)
+        return "player"
+
+    def _draw(self) -> tuple[tuple[str, ...], str, int, tuple[tuple[str, int], ...]]:
+        """A puzzle with exactly one solution: random sums, encoded, until one is unique."""
         level = _LEVELS[self.difficulty]
         rng = self.np_random
         for _ in range(_MAX_DRAWS):
@@ -196,12 +214,11 @@ class Cryptarithm(LanguageGame):
             total = "".join(code[d] for d in str(sum(numbers)))
             count, _, nodes = count_solutions(addends, total)
             if count == 1:
-                break
-        else:  # pragma: no cover - a few percent of random sums are unique at every level
-            raise RuntimeError(f"no unique cryptarithm in {_MAX_DRAWS} draws")
-        self._addends, self._total, self._nodes = addends, total, nodes
-        self._solution = {code[d]: int(d) for d in digits}
-        return "player"
+                solution = tuple((code[d], int(d)) for d in digits)
+                return tuple(addends), total, nodes, solution
+        raise RuntimeError(  # pragma: no cover - a few percent of random sums are unique
+            f"no unique cryptarithm in {_MAX_DRAWS} draws"
+        )
 
     @property
     def letters(self) -> int:

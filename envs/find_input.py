@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
 from langgames.envs._programs import (
     LIST,
     Domain,
@@ -208,6 +208,27 @@ class FindInput(LanguageGame):
                 f"{call} returns {_clip(repr(result.value))}, not the target"
             )
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        def call(lists: list[int], ints: int) -> Opponent:
+            def probe(obs: str, info: Any, env: Any) -> str:
+                params = env.unwrapped._program.params
+                return format_call("f", [lists if kind == LIST else ints for _, kind in params])
+
+            return probe
+
+        def target_as_input(obs: str, info: Any, env: Any) -> str:
+            target = env.unwrapped.target
+            return call(target if type(target) is list else [target], 0)(obs, info, env)
+
+        return {
+            "empty_list": call([], 0),
+            "small_list": call([1, 2, 3], 1),
+            "other_list": call([4, 7, 2, 9], 3),
+            "zeros": call([0, 0, 0, 0], 0),
+            "target_as_input": target_as_input,
+            "the_target_itself": lambda obs, info, env: repr(env.unwrapped.target),
+        }
 
     def _reference(self, role: str) -> str:
         return format_call("f", self._args)

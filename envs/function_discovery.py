@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
 from langgames.envs._exact_answer import show_rational
 from langgames.envs._parsing import last_line
 from langgames.verifiers.exact import extract_answer
@@ -295,6 +295,21 @@ class FunctionDiscovery(LanguageGame):
                 **{**verdict.details, **details},
             )
         return Move(verdict, {role: reward}, next_role=None, feedback=verdict.reason + ".")
+
+    def game_probes(self) -> dict[str, Opponent]:
+        def free_value(obs: str, info: Any, env: Any) -> str:
+            known = env.unwrapped._known
+            return f"answer: {show_rational(known[env.unwrapped._x0])}"
+
+        return {
+            "answer_0": lambda obs, info, env: "answer: 0",
+            "identity": lambda obs, info, env: "answer: x",
+            "the_free_value_as_a_constant": free_value,
+            "many_boxed_candidates": lambda obs, info, env: " ".join(
+                f"\\boxed{{{c}}}" for c in ["x", "x^2", "x^2 + 1", "2x + 1", "x^3"]
+            ),
+            "a_list_of_candidates": lambda obs, info, env: "answer: x, x^2, x^3, x^2 + x + 1",
+        }
 
     # ------------------------------------------------------------------ the reference solver
     def _reference(self, role: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langgames.core import GameInfo, LanguageGame, Move
+from langgames.core import GameInfo, LanguageGame, Move, Opponent
 from langgames.envs._programs import (
     LIST,
     Domain,
@@ -167,6 +167,17 @@ class PredictOutput(LanguageGame):
                 "exactly)"
             )
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        return {
+            "constant_3": lambda obs, info, env: "3",
+            "constant_empty_list": lambda obs, info, env: "[]",
+            "constant_[0]": lambda obs, info, env: "[0]",
+            "echo_the_call": lambda obs, info, env: env.unwrapped.call,
+            "echo_the_arguments": lambda obs, info, env: repr(env.unwrapped._args[0]),
+            "many_candidates": lambda obs, info, env: "\n".join(map(str, range(-20, 21))),
+            "a_list_of_candidates": lambda obs, info, env: repr(list(range(-20, 21))),
+        }
 
     def _reference(self, role: str) -> str:
         return repr(self._gold)

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from langgames.core import GameInfo, LanguageGame, Move, ParseError
-from langgames.envs._puzzles import ANSWER_MARKER, answer_text, decoy_candidates, judged
+from langgames.envs._puzzles import (
+    ANSWER_MARKER,
+    DrawCache,
+    answer_text,
+    decoy_candidates,
+    judged,
+)
 from langgames.verifiers.verdict import Verdict
 
 __all__ = ["SatAssign", "count_models"]
@@ -21,6 +27,8 @@ class _Level:
     variables: int
 
 
+#: Drawing an instance counts models after every added and dropped clause: replayed seeds reuse it.
+_DRAWS = DrawCache()
 _LEVELS = {1: _Level(variables=5), 2: _Level(variables=9), 3: _Level(variables=14)}
 #: Acceptance weight of a random clause by how many of its literals the hidden model makes true.
 #: With w1 = w2 + w3 every variable appears as often with the model's sign as against it, so
@@ -180,8 +188,13 @@ class SatAssign(LanguageGame):
     def _setup(self) -> str:
         n = _LEVELS[self.difficulty].variables
         self._n = n
-        self._model, self._clauses, self._nodes = self._generate(self.np_random, n)
+        model, clauses, self._nodes = _DRAWS.draw(self, lambda: self._draw(n))
+        self._model, self._clauses = list(model), list(clauses)
         return "player"
+
+    def _draw(self, n: int) -> tuple[tuple[bool, ...], tuple[Clause, ...], int]:
+        model, clauses, nodes = self._generate(self.np_random, n)
+        return tuple(model), tuple(clauses), nodes
 
     @staticmethod
     def _generate(rng: np.random.Generator, n: int) -> tuple[list[bool], list[Clause], int]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
-from langgames.core import GameInfo, LanguageGame, Move, ParseError
+from langgames.core import GameInfo, LanguageGame, Move, Opponent, ParseError
 from langgames.envs._exact_answer import final_answer
 from langgames.verifiers.verdict import Verdict
 
@@ -308,6 +308,16 @@ class SequenceRule(LanguageGame):
 
     def _judged(self, role: str, verdict: Verdict) -> Move:
         return Move(verdict, {role: self._reward_for(verdict)}, next_role=None)
+
+    def game_probes(self) -> dict[str, Opponent]:
+        return {
+            "the_terms_themselves": lambda obs, info, env: obs.splitlines()[1],
+            "n": lambda obs, info, env: "\\boxed{n}",
+            "2^n": lambda obs, info, env: "\\boxed{2^n}",
+            "many_boxed_candidates": lambda obs, info, env: " ".join(
+                f"\\boxed{{{c}}}" for c in ["n", "n^2", "2^n", "3^n", "(-1)^n", "n!", "2n+1"]
+            ),
+        }
 
     def _reference(self, role: str) -> str:
         return f"\\boxed{{{self._formula}}}"

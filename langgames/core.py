@@ -356,6 +356,17 @@ class LanguageGame(gym.Env[str, str]):
         """Legal moves for ``role`` now, if the game can list them (used by `CandidateActions`)."""
         return None
 
+    def game_probes(self) -> dict[str, Opponent]:
+        """This game's own exploit probes, by name: the replies a policy that has read *this*
+        game's prompt would try for unearned reward (the target itself, every option at once,
+        the ends of a range...). Each is a policy ``(observation, info, game) -> reply``.
+
+        `langgames.policies.exploit_probes` plays them beside the generic battery, so the
+        registry-wide exploit test and the audit hold them to the same rule: none may earn more
+        than random text. Empty by default; names must not repeat a generic probe's name.
+        """
+        return {}
+
     @classmethod
     def fixed_opponents(cls) -> dict[str, dict[str, Opponent]]:
         """The documented fixed-opponent set-ups of a multi-role game, by name: each maps roles

@@ -143,7 +143,8 @@ def exploit_probes(game: LanguageGame) -> dict[str, Policy]:
     Empty, constants (including the game's most common gold answer, and the best generic reply:
     the one of `langgames.testing.GENERIC_REPLIES` that pays this game most, chosen on training
     seeds), echo of the prompt, the prompt padded with every option, huge text, format-only
-    replies and injection strings. A game made with fixed ``opponents=`` is probed as made: the
+    replies and injection strings; then the game's own probes (`LanguageGame.game_probes`).
+    A game made with fixed ``opponents=`` is probed as made: the
     battery plays it in that set-up (see `langgames.testing.opponent_setups`).
     """
     from langgames.testing import BestGenericConstant  # the testing kit imports this module
@@ -161,6 +162,15 @@ def exploit_probes(game: LanguageGame) -> dict[str, Policy]:
     }
     probes.update({f"format_only_{i}": Constant(t) for i, t in enumerate(FORMAT_ONLY)})
     probes.update({f"injection_{i}": Constant(t) for i, t in enumerate(INJECTIONS)})
+    base = getattr(game, "unwrapped", game)
+    own = base.game_probes() if isinstance(base, LanguageGame) else {}
+    clash = sorted(set(own) & set(probes))
+    if clash:
+        raise InvalidArgument(
+            f"{type(game).__name__}.game_probes() names {clash}, which the generic battery "
+            f"already uses; expected names of its own (e.g. 'target_itself'). Rename them"
+        )
+    probes.update(own)
     return probes
 
 

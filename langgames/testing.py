@@ -658,23 +658,43 @@ def _payload(text: str) -> str:
 
 
 def _levenshtein(a: str, b: str) -> int:
-    if len(a) < len(b):
-        a, b = b, a
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
+    """The edit distance of ``a`` and ``b``, by Myers' bit-parallel algorithm (Hyyrö's form):
+    one pass over ``a`` with ``len(b)``-bit integers as the columns of the distance table, so
+    two 81-digit grids cost about 80 integer steps instead of 6,561 table cells.
+    `tests/test_question_blind.py` checks it against the table on random strings."""
+    if not b or not a:
+        return len(a) + len(b)
+    m = len(b)
+    peq: dict[str, int] = {}
+    for i, c in enumerate(b):
+        peq[c] = peq.get(c, 0) | (1 << i)
+    mask = (1 << m) - 1
+    high = 1 << (m - 1)
+    pv, mv, score = mask, 0, m
+    for c in a:
+        eq = peq.get(c, 0)
+        xv = eq | mv
+        xh = (((eq & pv) + pv) ^ pv) | eq
+        ph = (mv | ~(xh | pv)) & mask
+        mh = pv & xh
+        if ph & high:
+            score += 1
+        elif mh & high:
+            score -= 1
+        ph = ((ph << 1) | 1) & mask
+        mh = (mh << 1) & mask
+        pv = (mh | ~(xv | ph)) & mask
+        mv = ph & xv
+    return score
 
 
 def _count_at(values: list[float], steps: Iterable[float]) -> list[float]:
-    wanted = set(steps)
-    return [
-        float(sum(1 for j, w in enumerate(values) if j != i and abs(v - w) in wanted))
-        for i, v in enumerate(values)
-    ]
+    """How many other candidates lie at a distance in ``steps`` from each one (one array pass:
+    the scan calls this for every base and step, on every list)."""
+    v = np.asarray(values, dtype=float)
+    near = np.isin(np.abs(v[:, None] - v[None, :]), np.fromiter(steps, dtype=float))
+    np.fill_diagonal(near, False)
+    return near.sum(axis=1).astype(float).tolist()
 
 
 def question_blind_features(candidates: list[str]) -> dict[str, list[float]]:
@@ -701,9 +721,10 @@ def question_blind_features(candidates: list[str]) -> dict[str, list[float]]:
         top = chars.most_common(1)[0][0]
         feats["most_common_char_count"] = [float(t.count(top)) for t in texts]
     feats["digit_sum"] = [float(sum(int(c) for c in t if c.isdigit())) for t in texts]
-    feats["edit_distance_to_others"] = [
-        float(sum(_levenshtein(t, u) for u in texts)) for t in texts
-    ]
+    apart = [[0] * n for _ in range(n)]
+    for i, j in itertools.combinations(range(n), 2):
+        apart[i][j] = apart[j][i] = _levenshtein(texts[i], texts[j])
+    feats["edit_distance_to_others"] = [float(sum(row)) for row in apart]
     feats["same_length_as_others"] = [float(sum(len(u) == len(t) for u in texts)) for t in texts]
     feats["same_first_char"] = [float(sum(u[:1] == t[:1] for u in texts)) for t in texts]
     feats["same_last_char"] = [float(sum(u[-1:] == t[-1:] for u in texts)) for t in texts]
@@ -763,6 +784,34 @@ def _rule_success(lists: list[CandidateList], scores: list[list[float]]) -> floa
         tied = [c for c, v in zip(cl.correct, s, strict=True) if v == best]
         total += sum(tied) / len(tied)
     return total
+
+
+class _Rules:
+    """`_rule_success` for many rules over the same lists, by list length, in array passes.
+
+    Each list's share (right candidates among those tied at the top, over the tied) is exact
+    integer arithmetic and one division, as in `_rule_success`; the shares are then summed in list
+    order, so every total is the same float `_rule_success` returns (the scan compares totals
+    with each other and with integer bounds: they must not drift).
+    """
+
+    def __init__(self, lists: list[CandidateList]) -> None:
+        self.n = len(lists)
+        groups: dict[int, list[int]] = {}
+        for i, cl in enumerate(lists):
+            groups.setdefault(len(cl.candidates), []).append(i)
+        self.groups = [
+            (np.array(rows), np.array([lists[i].correct for i in rows], dtype=np.int64))
+            for rows in groups.values()
+        ]
+
+    def success(self, scores: list[list[float]], rows: slice = slice(None)) -> float:
+        share = np.zeros(self.n)
+        for index, correct in self.groups:
+            s = np.array([scores[i] for i in index], dtype=float)
+            top = s == s.max(axis=1, keepdims=True)
+            share[index] = (top * correct).sum(axis=1) / top.sum(axis=1)
+        return sum(share[rows].tolist())
 
 
 def _poisson_binomial_bound(chances: list[float], level: float) -> float:
@@ -826,7 +875,8 @@ def scan_question_blind(lists: list[CandidateList], *, alpha: float = 0.01) -> d
     chance = sum(cl.chance for cl in lists)
     level = alpha / (len(rules) + 2)  # Bonferroni: every scanned rule, and the two held out
     bound = _poisson_binomial_bound([cl.chance for cl in lists], level)
-    success = {name: _rule_success(lists, s) for name, s in rules.items()}
+    table = _Rules(lists)
+    success = {name: table.success(s) for name, s in rules.items()}
     best = max(success, key=lambda k: success[k])
     n = len(lists)
     out.update(
@@ -838,19 +888,18 @@ def scan_question_blind(lists: list[CandidateList], *, alpha: float = 0.01) -> d
     )
     # Held out: choose on the first half, measure on the second.
     half = n // 2
-    train, test = lists[:half], lists[half:]
+    test = lists[half:]
     t_chance = sum(cl.chance for cl in test)
     t_bound = _poisson_binomial_bound([cl.chance for cl in test], level)
-    chosen = max(rules, key=lambda k: _rule_success(train, rules[k][:half]))
-    held_rule = _rule_success(test, rules[chosen][half:])
+    chosen = max(rules, key=lambda k: table.success(rules[k], slice(half)))
+    held_rule = table.success(rules[chosen], slice(half, None))
 
     def ranks(f: dict[str, list[float]], size: int) -> np.ndarray:
-        cols = []
-        for name in names:
-            v = np.array(f.get(name, [0.0] * size))
-            r = v.argsort().argsort().astype(float)
-            cols.append((r - r.mean()) / max(size - 1, 1))
-        return np.stack(cols, axis=1)
+        """Each feature's within-list ranks, centred and scaled (one row per candidate)."""
+        missing = [0.0] * size
+        v = np.array([f.get(name, missing) for name in names], dtype=float)
+        r = v.argsort(axis=1).argsort(axis=1).astype(float)
+        return np.ascontiguousarray(((r - (size - 1) / 2) / max(size - 1, 1)).T)
 
     xs = [ranks(f, len(cl.candidates)) for f, cl in zip(per_list, lists, strict=True)]
     ys = [np.array(cl.correct, dtype=float) for cl in lists]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 
 import gymnasium as gym
@@ -313,8 +315,6 @@ def test_clean_text_fast_path_for_ascii_agrees_with_the_charset():
 
 
 def test_info_verdict_is_the_verdicts_dict_and_moves_stay_frozen():
-    import dataclasses
-
     from langgames.registry import make_game
 
     env = make_game("langgames/NumberHunt-v0")
@@ -398,3 +398,29 @@ def test_verdict_details_of_plain_data_are_accepted_and_copied(details):
 def test_verdict_details_that_are_not_json_say_where(details, where):
     with pytest.raises(TypeError, match=re.escape(where)):
         Verdict(Status.CORRECT, 1.0, "ok", details)
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "message"),
+    [
+        (("nope", 0.0, "r"), ValueError, "status must be one of"),
+        ((Status.CORRECT, math.nan, "r"), ValueError, r"reward must be in \[0, 1\]"),
+        ((Status.CORRECT, math.inf, "r"), ValueError, r"reward must be in \[0, 1\]"),
+        ((Status.CORRECT, -0.5, "r"), ValueError, r"reward must be in \[0, 1\]"),
+        ((Status.ACCEPTED, 0.5, "r"), ValueError, "must carry reward 0.0"),
+        ((Status.TIMEOUT, 1.0, "r"), ValueError, "must carry reward 0.0"),
+        ((Status.CORRECT, 1.0, b"r"), TypeError, "reason must be a str"),
+    ],
+)
+def test_a_verdict_that_breaks_its_invariants_is_refused(args, error, message):
+    with pytest.raises(error, match=message):
+        Verdict(*args)
+
+
+def test_a_verdict_coerces_its_status_and_reward_and_stays_frozen():
+    verdict = Verdict(status="incorrect", reward=1, reason="half right")  # type: ignore[arg-type]
+    assert verdict.status is Status.INCORRECT and type(verdict.reward) is float
+    assert verdict.details == {} and verdict == Verdict(Status.INCORRECT, 1.0, "half right", {})
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        verdict.reward = 0.0  # type: ignore[misc]
+    assert dataclasses.replace(verdict, reward=0.25).reward == 0.25

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from langgames.envs.countdown import Countdown, evaluate, parse_expression, reachable, render
-from langgames.policies import RandomText
 from langgames.testing import play_episode
 
 LEVELS = (1, 2, 3)
@@ -165,40 +164,6 @@ def test_difficulty_really_grows_the_work():
         for seed in range(5):
             env.reset(seed=seed, options={"difficulty": level})
             assert env.target not in reachable(env.numbers, floor)
-
-
-def _mean_reward(env: Countdown, policy, seeds=range(15)) -> tuple[float, float]:
-    rewards, correct = [], 0
-    for level in LEVELS:
-        for seed in seeds:
-            episode = play_episode(env, policy, seed, difficulty=level)
-            rewards.append(episode.returns["player"])
-            correct += any(s.info["verdict"]["status"] == "correct" for s in episode.steps)
-    return statistics.mean(rewards), correct / len(rewards)
-
-
-@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-def test_exploits_earn_no_more_than_random_text():
-    env = Countdown()
-    random_mean, _ = _mean_reward(env, RandomText(0))
-    exploits = {
-        "echo the prompt": lambda o, i, e: o,
-        "constant": lambda o, i, e: "100",
-        "the target itself": lambda o, i, e: o.split("Target: ")[1].split(".")[0],
-        "empty": lambda o, i, e: "",
-        "huge": lambda o, i, e: "1+" * 40_000 + "1",
-        "injection": lambda o, i, e: "__import__('os').system('true')",
-        "forged verdict": lambda o, i, e: '{"status": "correct", "reward": 1.0}',
-        "sum of every number": lambda o, i, e: " + ".join(map(str, e.numbers)),
-        "product of every number": lambda o, i, e: " * ".join(map(str, e.numbers)),
-        "many boxed candidates": lambda o, i, e: " ".join(
-            f"\\boxed{{{a} {op} {b}}}" for a in e.numbers for b in e.numbers for op in "+-*"
-        ),
-    }
-    for name, policy in exploits.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        assert mean <= max(random_mean, 0.0) + 0.05, (name, mean, random_mean)
-        assert correct_rate <= 0.05, (name, correct_rate)
 
 
 def test_the_right_expression_among_junk_earns_nothing():

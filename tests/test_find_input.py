@@ -10,7 +10,6 @@ import pytest
 
 from langgames.envs import _programs as P
 from langgames.envs.find_input import _DOMAINS, FindInput
-from langgames.policies import RandomText, exploit_probes
 
 LEVELS = (1, 2, 3)
 
@@ -136,42 +135,3 @@ def test_difficulty_really_changes_the_work():
     assert lines[1] < lines[2] < lines[3], lines
     assert steps[1] < steps[2] < steps[3], steps
     assert hit_rate[3] < min(hit_rate[1], hit_rate[2]) and hit_rate[1] < 0.2, hit_rate
-
-
-def _mean_reward(env, policy, seeds=range(8)):
-    rewards, correct = [], 0
-    for level in LEVELS:
-        for seed in seeds:
-            obs, info = env.reset(seed=seed, options={"difficulty": level})
-            _, reward, _, _, info = env.step(policy(obs, info, env))
-            rewards.append(float(reward))
-            correct += info["verdict"]["status"] == "correct"
-    return statistics.mean(rewards), correct / len(rewards)
-
-
-def _constant_call(env: FindInput, lists: list, ints: int) -> str:
-    args = [lists if kind == P.LIST else ints for _, kind in env._program.params]
-    return P.format_call("f", args)
-
-
-@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-def test_exploits_earn_no_more_than_random_text():
-    env = FindInput()
-    random_mean, _ = _mean_reward(env, RandomText(0))
-    probes = exploit_probes(env)
-    probes.update(
-        {
-            "empty_list": lambda o, i, e: _constant_call(e, [], 0),
-            "small_list": lambda o, i, e: _constant_call(e, [1, 2, 3], 1),
-            "other_list": lambda o, i, e: _constant_call(e, [4, 7, 2, 9], 3),
-            "zeros": lambda o, i, e: _constant_call(e, [0, 0, 0, 0], 0),
-            "target_as_input": lambda o, i, e: _constant_call(
-                e, e.target if type(e.target) is list else [e.target], 0
-            ),
-            "the_target_itself": lambda o, i, e: repr(e.target),
-        }
-    )
-    for name, policy in probes.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        assert mean <= max(random_mean, 0.0) + 0.05, (name, mean, random_mean)
-        assert correct_rate <= 0.05, (name, correct_rate)

@@ -10,7 +10,7 @@ import pytest
 import sympy
 
 from langgames.envs.function_discovery import FunctionDiscovery, interpolate
-from langgames.policies import RandomText, reference
+from langgames.policies import reference
 from langgames.testing import play_episode
 from langgames.verifiers.math import parse_math
 
@@ -149,39 +149,3 @@ def test_difficulty_really_grows_the_work():
     assert queries[1] < queries[2] < queries[3], queries
     assert weak[1] > weak[2] >= weak[3], weak
     assert weak[1] == 1.0 and weak[3] == 0.0
-
-
-def _mean_reward(env: FunctionDiscovery, policy, seeds=range(8)) -> tuple[float, float]:
-    rewards, correct = [], 0
-    for level in LEVELS:
-        for seed in seeds:
-            episode = play_episode(env, policy, seed, difficulty=level)
-            rewards.append(episode.returns["player"])
-            correct += any(s.info["verdict"]["status"] == "correct" for s in episode.steps)
-    return statistics.mean(rewards), correct / len(rewards)
-
-
-@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-def test_exploits_earn_no_more_than_random_text():
-    env = FunctionDiscovery()
-    random_mean, _ = _mean_reward(env, RandomText(0))
-    exploits = {
-        "echo the prompt": lambda o, i, e: o,
-        "constant 0": lambda o, i, e: "answer: 0",
-        "identity": lambda o, i, e: "answer: x",
-        "the free value as a constant": lambda o, i, e: (
-            "answer: " + o.split("is free: f(")[1].split(" = ")[1].split(".\n")[0]
-        ),
-        "empty": lambda o, i, e: "",
-        "huge": lambda o, i, e: "answer: " + "x+" * 40_000 + "1",
-        "injection": lambda o, i, e: "answer: __import__('os').system('true')",
-        "forged verdict": lambda o, i, e: '{"status": "correct", "reward": 1.0}',
-        "many boxed candidates": lambda o, i, e: " ".join(
-            f"\\boxed{{{c}}}" for c in ["x", "x^2", "x^2 + 1", "2x + 1", "x^3"]
-        ),
-        "a list of candidates": lambda o, i, e: "answer: x, x^2, x^3, x^2 + x + 1",
-    }
-    for name, policy in exploits.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        assert mean <= max(random_mean, 0.0) + 0.05, (name, mean, random_mean)
-        assert correct_rate <= 0.05, (name, correct_rate)

@@ -11,7 +11,6 @@ import pytest
 from langgames.envs.algebra import Algebra
 from langgames.envs.calculus import Calculus
 from langgames.envs.fraction_arith import FractionArith
-from langgames.policies import RandomText
 from langgames.testing import play_episode
 
 GAMES = [FractionArith, Algebra, Calculus]
@@ -54,45 +53,6 @@ def _work(env, level: int) -> float:
 def test_difficulty_really_grows_the_work(game):
     work = [_work(game(), level) for level in LEVELS]
     assert work[0] < work[1] < work[2], work
-
-
-def _mean_reward(env, policy, seeds=range(12)) -> tuple[float, float]:
-    rewards, correct = [], 0
-    for level in LEVELS:
-        for seed in seeds:
-            obs, info = env.reset(seed=seed, options={"difficulty": level})
-            _, reward, _, _, info = env.step(policy(obs, info, env))
-            rewards.append(float(reward))
-            correct += info["verdict"]["status"] == "correct"
-    return statistics.mean(rewards), correct / len(rewards)
-
-
-@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-@pytest.mark.parametrize("game", GAMES, ids=lambda g: g.__name__)
-def test_exploits_earn_no_more_than_random_text(game):
-    env = game()
-    random_mean, _ = _mean_reward(env, RandomText(0))
-    exploits = {
-        "echo the question": lambda o, i, e: e.question,
-        "echo the whole prompt": lambda o, i, e: o,
-        "constant 0": lambda o, i, e: "\\boxed{0}",
-        "constant 1": lambda o, i, e: "1",
-        "constant x": lambda o, i, e: "x",
-        "empty": lambda o, i, e: "",
-        "huge": lambda o, i, e: "1+" * 40_000 + "1",
-        "injection": lambda o, i, e: "__import__('os').system('true')",
-        "forged verdict": lambda o, i, e: '{"status": "correct", "reward": 1.0}',
-        "many boxed candidates": lambda o, i, e: " ".join(
-            f"\\boxed{{{c}}}" for c in ["-2", "-1", "0", "1/2", "1", "2", "x", "x^2", "x + 1"]
-        ),
-        "a list of candidates": lambda o, i, e: (
-            "\\boxed{" + ", ".join(map(str, range(-9, 10))) + "}"
-        ),
-    }
-    for name, policy in exploits.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        assert mean <= max(random_mean, 0.0) + 0.05, (name, mean, random_mean)
-        assert correct_rate <= 0.05, (name, correct_rate)
 
 
 @pytest.mark.parametrize("game", GAMES, ids=lambda g: g.__name__)

@@ -8,7 +8,6 @@ import pytest
 
 from langgames.envs import _programs as P
 from langgames.envs.predict_output import PredictOutput
-from langgames.policies import RandomText, exploit_probes
 
 LEVELS = (1, 2, 3)
 
@@ -83,39 +82,6 @@ def test_difficulty_really_changes_the_work():
         steps[level], lines[level] = statistics.mean(s), statistics.mean(n)
     assert steps[1] < steps[2] < steps[3], steps
     assert lines[1] < lines[2] < lines[3], lines
-
-
-def _mean_reward(env, policy, seeds=range(15)):
-    rewards, correct = [], 0
-    for level in LEVELS:
-        for seed in seeds:
-            obs, info = env.reset(seed=seed, options={"difficulty": level})
-            _, reward, _, _, info = env.step(policy(obs, info, env))
-            rewards.append(float(reward))
-            correct += info["verdict"]["status"] == "correct"
-    return statistics.mean(rewards), correct / len(rewards)
-
-
-@pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-def test_exploits_earn_no_more_than_random_text():
-    env = PredictOutput()
-    random_mean, _ = _mean_reward(env, RandomText(0))
-    probes = exploit_probes(env)
-    probes.update(
-        {
-            "constant_3": lambda o, i, e: "3",
-            "constant_[0]": lambda o, i, e: "[0]",
-            "constant_[]": lambda o, i, e: "[]",
-            "echo_the_call": lambda o, i, e: e.call,
-            "echo_the_arguments": lambda o, i, e: repr(e._args[0]),
-            "many_candidates": lambda o, i, e: "\n".join(str(v) for v in range(-20, 21)),
-            "a_list_of_candidates": lambda o, i, e: repr(list(range(-20, 21))),
-        }
-    )
-    for name, policy in probes.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        assert mean <= max(random_mean, 0.0) + 0.05, (name, mean, random_mean)
-        assert correct_rate <= 0.05, (name, correct_rate)
 
 
 def test_no_answer_is_the_gold_of_many_instances():

@@ -900,3 +900,41 @@ def test_futoshiki_exploits():
             break
     else:
         pytest.fail("no instance with a sign-breaking square found")
+
+
+@pytest.mark.parametrize(
+    ("game", "module", "search"),
+    [
+        (Cryptarithm, "langgames.envs.cryptarithm", "count_solutions"),
+        (SatAssign, "langgames.envs.sat_assign", "count_models"),
+    ],
+    ids=["Cryptarithm", "SatAssign"],
+)
+def test_a_replayed_seed_reuses_its_draw_and_plays_the_same_episode(
+    game, module, search, monkeypatch
+):
+    """The draw cache: a seed replayed (every policy of a benchmark or an audit replays them) is
+    the same episode as a fresh draw, down to the generator's state after the reset, and runs no
+    uniqueness search. A different level or seed is a different draw."""
+    import importlib
+
+    mod = importlib.import_module(module)
+    searches = []
+    counting = getattr(mod, search)
+    monkeypatch.setattr(mod, search, lambda *a, **k: searches.append(1) or counting(*a, **k))
+
+    def episode(env, seed, level):
+        observation, _ = env.reset(seed=seed, options={"difficulty": level})
+        played = [observation, env.reference_action(), env.candidate_actions()]
+        played.append(env.step("answer: nonsense")[0])
+        return played, int(env.np_random.integers(0, 2**62))
+
+    env = game()
+    for level in (1, 2):
+        mod._DRAWS.clear()
+        fresh = episode(env, 11, level)
+        searched = len(searches)
+        assert searched > 0
+        assert episode(game(), 11, level) == fresh
+        assert len(searches) == searched  # the replay searched nothing
+    assert episode(env, 11, 1) != episode(env, 12, 1) and episode(env, 11, 1) != fresh

@@ -9,6 +9,8 @@ fails when one wins beyond the exact binomial bound of chance (Bonferroni-correc
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 from conftest import FULL, SANDBOX_HEAVY, with_depths
@@ -149,3 +151,41 @@ def test_every_candidate_list_is_question_blind(game_id, depth):
         pytest.skip(f"{game_id} lists no candidate actions")
     failed = {name: scan["detail"] for name, scan in scans.items() if scan["passed"] is False}
     assert not failed, failed
+
+
+def _edit_distance_table(a: str, b: str) -> int:
+    """The textbook table, the oracle of the bit-parallel `_levenshtein`."""
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def test_the_fast_edit_distance_agrees_with_the_table():
+    from langgames.testing import _levenshtein
+
+    rng = random.Random(7)
+    for trial in range(4000):
+        alphabet = ("ab", "abcdefg", "0123456789 -x", "é字\U0001f600a")[trial % 4]
+        longest = 90 if trial % 5 == 0 else 12  # past 64 characters: more than one machine word
+        a, b = ("".join(rng.choice(alphabet) for _ in range(rng.randint(0, longest)))
+                for _ in range(2))  # fmt: skip
+        assert _levenshtein(a, b) == _levenshtein(b, a) == _edit_distance_table(a, b), (a, b)
+
+
+def test_neighbour_counts_are_the_pairs_at_the_given_distances():
+    from langgames.testing import _count_at
+
+    rng = random.Random(3)
+    for _ in range(500):
+        values = [float(rng.choice([rng.randint(-20, 20), rng.randint(0, 2**60)]))
+                  for _ in range(rng.randint(2, 9))]  # fmt: skip
+        steps = rng.sample([1, 2, 3, 8, 10, 16, 2**40], rng.randint(1, 3))
+        expected = [
+            float(sum(1 for j, w in enumerate(values) if j != i and abs(v - w) in steps))
+            for i, v in enumerate(values)
+        ]
+        assert _count_at(values, steps) == expected, (values, steps)

@@ -195,26 +195,14 @@ def _mean_reward(env: SequenceRule, policy, seeds=range(12)) -> tuple[float, flo
 
 
 @pytest.mark.slow  # a statistical sweep over many seeds: the full tier
-def test_exploits_earn_no_more_than_random_text():
+def test_a_lookup_table_is_right_only_for_polynomial_rules():
+    """The interpolating polynomial of the shown terms is a real answer when the rule is a
+    polynomial, and nothing else: it may beat random text, but by no more than their share.
+    (The game's other probes are played by the registry-wide exploit test.)"""
     env = SequenceRule()
     random_mean, _ = _mean_reward(env, RandomText(0))
-    exploits = {
-        "echo the prompt": lambda o, i, e: o,
-        "the terms themselves": lambda o, i, e: o.splitlines()[1],
-        "constant": lambda o, i, e: "\\boxed{0}",
-        "n": lambda o, i, e: "\\boxed{n}",
-        "2^n": lambda o, i, e: "\\boxed{2^n}",
-        "empty": lambda o, i, e: "",
-        "huge": lambda o, i, e: "n+" * 40_000 + "1",
-        "injection": lambda o, i, e: "__import__('os').system('true')",
-        "forged verdict": lambda o, i, e: '{"status": "correct", "reward": 1.0}',
-        "many boxed candidates": lambda o, i, e: " ".join(
-            f"\\boxed{{{c}}}" for c in ["n", "n^2", "2^n", "3^n", "(-1)^n", "n!", "2n+1"]
-        ),
-        "lookup table": lambda o, i, e: _interpolating_polynomial(e.shown_terms),
-    }
-    for name, policy in exploits.items():
-        mean, correct_rate = _mean_reward(env, policy)
-        limit = 0.34 if name == "lookup table" else 0.05  # right only for polynomial rules
-        assert mean <= max(random_mean, 0.0) + limit, (name, mean, random_mean)
-        assert correct_rate <= limit, (name, correct_rate)
+    mean, correct_rate = _mean_reward(
+        env, lambda o, i, e: _interpolating_polynomial(e.unwrapped.shown_terms)
+    )
+    assert mean <= max(random_mean, 0.0) + 0.34, (mean, random_mean)
+    assert correct_rate <= 0.34, correct_rate

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -125,28 +124,40 @@ class Verdict:
     reason: str
     details: Mapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if type(self.status) is not Status:
+    def __init__(
+        self, status: Status, reward: float, reason: str, details: Mapping[str, Any] | None = None
+    ) -> None:
+        # Every move of every game builds a verdict: the checks run inline and the fields go
+        # straight into __dict__ (the generated frozen __init__ costs one object.__setattr__ per
+        # field, twice as slow). Still frozen after construction.
+        if type(status) is not Status:
             try:
-                object.__setattr__(self, "status", Status(self.status))
+                status = Status(status)
             except ValueError:
                 allowed = ", ".join(s.value for s in Status)
                 raise ValueError(
-                    f"Verdict status must be one of ({allowed}) (got {self.status!r})"
+                    f"Verdict status must be one of ({allowed}) (got {status!r})"
                 ) from None
-        reward = float(self.reward)
-        if not (0.0 <= reward <= 1.0) or math.isnan(reward):
-            raise ValueError(f"Verdict reward must be in [0, 1] (got {self.reward!r})")
-        if reward and self.status not in (Status.CORRECT, Status.INCORRECT):
+        value = reward if type(reward) is float else float(reward)
+        if not (0.0 <= value <= 1.0):  # NaN fails both comparisons
+            raise ValueError(f"Verdict reward must be in [0, 1] (got {reward!r})")
+        if value and status is not Status.CORRECT and status is not Status.INCORRECT:
             raise ValueError(
-                f"a {self.status.value!r} verdict must carry reward 0.0 (got {reward}); "
+                f"a {status.value!r} verdict must carry reward 0.0 (got {value}); "
                 "only correct or incorrect (partial credit) verdicts carry reward"
             )
-        object.__setattr__(self, "reward", reward)
-        if not isinstance(self.reason, str):
-            raise TypeError(f"Verdict reason must be a str (got {type(self.reason).__name__})")
-        _jsonable(self.details, "details")
-        object.__setattr__(self, "details", dict(self.details))
+        if type(reason) is not str and not isinstance(reason, str):
+            raise TypeError(f"Verdict reason must be a str (got {type(reason).__name__})")
+        if details is None:
+            details = {}
+        else:
+            _jsonable(details, "details")
+            details = dict(details)
+        fields = self.__dict__
+        fields["status"] = status
+        fields["reward"] = value
+        fields["reason"] = reason
+        fields["details"] = details
 
     @property
     def correct(self) -> bool:
