@@ -17,6 +17,10 @@ Both play the same guessing game with ``Text`` spaces, driven by the same random
 - ``NumberHunt``: the real game, with default options (``info["candidate_actions"]`` off).
 - ``floor``: the bare game with a one-line observation, for scale.
 - ``NumberHunt + candidates_in_info``: the legal moves listed in every ``info``, for scale.
+- ``TextArena GuessTheNumber (raw)``: only when ``textarena`` is importable (it is not a
+  dependency: ``pip install textarena`` in a scratch environment). Another library's guessing
+  game (numbers 1 to 20, ``[N]`` replies, random guesses in range) with its own step protocol
+  (``step`` then ``get_observation``), for scale: not the same game, so no PASS/FAIL.
 
 The bare env and NumberHunt are each measured unwrapped and through ``gym.make`` (which adds
 Gymnasium's ``PassiveEnvChecker`` and ``OrderEnforcing`` wrappers), and each is compared with the
@@ -36,6 +40,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import statistics
@@ -180,7 +185,30 @@ def same_observations(actions: list[str]) -> bool:
     return seen[0] == seen[1]
 
 
-def _steps_per_second(env: gym.Env, actions: list[str], clock: Callable[[], float]) -> float:
+class _TextArenaGuess:
+    """TextArena's GuessTheNumber behind ``reset``/``step``, driven by in-range random guesses."""
+
+    def __init__(self) -> None:
+        import textarena  # optional: only for this comparison
+
+        self._env = textarena.make("GuessTheNumber-v0-raw")
+        self._rng = np.random.default_rng(0)
+        self._episode = 0
+
+    def reset(self, seed: int | None = None) -> None:
+        self._episode += 1
+        self._env.reset(num_players=1, seed=self._episode if seed is None else seed)
+        self._env.get_observation()
+
+    def step(self, action: str) -> tuple[None, float, bool, bool, dict[str, Any]]:
+        # The random policy's reply in this game's format (the shared action list is NumberHunt's).
+        done, _ = self._env.step(f"[{int(self._rng.integers(1, 21))}]")
+        if not done:
+            self._env.get_observation()
+        return None, 0.0, done, False, {}
+
+
+def _steps_per_second(env: Any, actions: list[str], clock: Callable[[], float]) -> float:
     env.reset(seed=0)
     step, reset = env.step, env.reset
     start = clock()
@@ -203,7 +231,7 @@ def measure(steps: int, trials: int, cpu_time: bool = False) -> dict[str, Any]:
     if not same_observations(actions[: min(steps, 5_000)]):
         raise RuntimeError("the bare env no longer shows NumberHunt's observations: fix it first")
     _register_bare()
-    variants: dict[str, gym.Env] = {
+    variants: dict[str, Any] = {
         "bare NumberHunt (unwrapped)": BareNumberHunt(),
         "bare NumberHunt (gym.make)": gym.make(_BARE_ID),
         "NumberHunt (unwrapped)": make_game("langgames/NumberHunt-v0"),
@@ -213,6 +241,8 @@ def measure(steps: int, trials: int, cpu_time: bool = False) -> dict[str, Any]:
             "langgames/NumberHunt-v0", candidates_in_info=True
         ),
     }
+    with contextlib.suppress(ImportError):
+        variants["TextArena GuessTheNumber (raw)"] = _TextArenaGuess()
     clock = time.process_time if cpu_time else time.perf_counter
     samples: dict[str, list[float]] = {name: [] for name in variants}
     for env in variants.values():  # warm-up
@@ -223,7 +253,7 @@ def measure(steps: int, trials: int, cpu_time: bool = False) -> dict[str, Any]:
     median = {name: statistics.median(values) for name, values in samples.items()}
     rows = []
     for name, value in median.items():
-        wrapped = "gym.make" in name
+        wrapped = "gym.make" in name or "TextArena" in name
         base = median[f"bare NumberHunt ({'gym.make' if wrapped else 'unwrapped'})"]
         rows.append(
             {

@@ -331,6 +331,7 @@ def mark_reply(text: str, marker: str | None) -> str:
 
 
 @functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=64)  # every observation of every game ends with it
 def answer_instruction(marker: str | None) -> str:
     """The one-line statement of a marker that ends every game's prompt.
 
