@@ -1,4 +1,4 @@
-"""Does the meta-critic teach a real learner faster? MaskablePPO on `Curriculum-v0`, five arms.
+"""Does the meta-critic teach a real learner faster? MaskablePPO on `Curriculum-v0`, seven arms.
 
 One MaskablePPO agent (stable-baselines3 + sb3-contrib) plays ``langgames/Curriculum-v0`` through
 ``TokenizeObservation(CandidateActions(curriculum, k=6), max_length=128)``, so every game shares
@@ -36,20 +36,27 @@ Arms (same PPO hyper-parameters, same step budget, same training seeds):
   (`PROGRESS`) and the coverage penalty (``monitor_coverage=True``).
 * ``metacritic_ucb``: the full critic ranking games by the *upper* confidence bound of their
   progress (`UCB`: ``optimistic=True``, window slope, per episode): plausible progress.
+* ``learn_only``: learnability only (`LEARN`: ``4 p (1 - p)`` of each game's recent success
+  rate ``p``, per episode): cards ignored, no coverage penalty.
+* ``metacritic_learn``: the full critic weighting games by learnability (`LEARN`), with the cards
+  and the coverage penalty.
 * not in the default set: ``metacritic_ema``, the full critic at its defaults (fast/slow EMA
   gap, per episode), the earlier design's ``metacritic`` arm, and ``metacritic_k2``.
 
 All vectorised copies of the curriculum share *one* critic (so it sees every episode). Every
-``--eval-every`` steps the deterministic policy plays ``--eval-episodes`` episodes of each
-trustworthy game (learnable + unlearnable; the broken game's reward means nothing) on `EVAL_SEEDS`
-(training draws instances from `TRAIN_SEEDS`); success is an episode with the game's full return.
-The held-out score is the mean success over those seven games. Reported per arm, over ``--seeds``
-training seeds: the final held-out success with a 95% t-interval, the steps at which the
-seed-mean curve first reaches the uniform arm's final held-out success (95% bootstrap interval
-over seeds), and the share of training steps by kind of game. Writes a JSON of every curve and a
-PNG plot::
+``--eval-every`` steps the policy plays ``--eval-episodes`` episodes of each trustworthy game
+(learnable + unlearnable; the broken game's reward means nothing) on `EVAL_SEEDS` (training
+draws instances from `TRAIN_SEEDS`): with ``--eval-policy sampled`` (the default) it samples its
+own action distribution, from a generator reseeded at every checkpoint (see `HeldOut`); with
+``greedy`` it picks its most likely option. Success is an episode with the game's full return;
+the held-out score is the mean success over those seven games. Reported per arm, over
+``--seeds`` training seeds: the final held-out success with a 95% t-interval, the steps at which
+the seed-mean curve first reaches the uniform arm's final held-out success (95% bootstrap
+interval over seeds), those steps over uniform's own in the same resample (the budget ratio; the
+goal is at most 2/3), and the share of training steps by kind of game. Writes a JSON of every
+curve and a PNG plot::
 
-    nice -n 10 python examples/metacritic_sb3.py        # the docs/metacritic_sb3.md set-up
+    python examples/metacritic_sb3.py --seeds 20        # the docs/metacritic_sb3.md set-up
     python examples/metacritic_sb3.py --steps 3000 --seeds 1 --out /tmp/mc   # a smoke run
     python examples/metacritic_sb3.py --replot a.json b.json --out c     # summarise runs together
 
@@ -270,7 +277,15 @@ def measured_cards(audit_episodes: int) -> dict[str, Any]:
 
 
 # --------------------------------------------------------------------------- arms
-ARMS = ("uniform", "lp_only", "cards_only", "metacritic", "metacritic_ucb")
+ARMS = (
+    "uniform",
+    "lp_only",
+    "cards_only",
+    "metacritic",
+    "metacritic_ucb",
+    "learn_only",
+    "metacritic_learn",
+)
 #: The improved progress estimate the ``lp_only`` and ``metacritic`` arms use (see
 #: `langgames.metacritic`): the slope of the last 40 scores minus two standard errors, per step.
 #: The window is sized to the ~100 episodes per game of one run (two pilot runs, training seed
@@ -282,6 +297,12 @@ PROGRESS = {"estimator": "slope", "window": 40, "z": 2.0, "per_step": True}
 #: window slope, per episode. Added after the design-2 runs showed the lower bound at 0 on every
 #: game most of the time (about 50 episodes per game per run: below the detection limit).
 UCB = {"estimator": "slope", "window": 40, "z": 2.0, "optimistic": True}
+
+#: Learnability instead of a trend (`MetaCritic` ``estimator="learnability"``): ``4 p (1 - p)`` of
+#: the mean success of the last 40 episodes, per episode (per step, the one-move games won by
+#: chance would take most of the weight). Added after design 3 showed that ~50 episodes per game
+#: cannot show a slope but do measure a success rate; fixed before its runs.
+LEARN = {"estimator": "learnability", "window": 40}
 
 
 def arm_config(arm: str, cards: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -296,6 +317,10 @@ def arm_config(arm: str, cards: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         return {"drop_flagged": True, "cards": cards, **PROGRESS}, True
     if arm == "metacritic_ucb":  # the full critic ranking games by plausible progress
         return {"drop_flagged": True, "cards": cards, **UCB}, True
+    if arm == "learn_only":  # learnability alone: cards ignored, no coverage penalty
+        return {"drop_flagged": False, "cards": cards, "collapse_penalty": 1.0, **LEARN}, False
+    if arm == "metacritic_learn":  # the full critic weighting games by learnability
+        return {"drop_flagged": True, "cards": cards, **LEARN}, True
     if arm == "metacritic_ema":  # the full critic at its defaults (the earlier design's arm)
         return {"drop_flagged": True, "cards": cards}, True
     if arm == "metacritic_k2":  # the earlier design's stricter noise discount
@@ -324,9 +349,16 @@ def make_training_env(critic_kwargs: dict[str, Any], monitor: bool, seed: int) -
 # --------------------------------------------------------------------------- evaluation
 class HeldOut:
     """Plays ``episodes`` held-out episodes of every trusted game in lock-step (one batched
-    policy call per move), returning success rates by game."""
+    policy call per move), returning success rates by game.
 
-    def __init__(self, episodes: int) -> None:
+    ``sampled=False`` plays the greedy policy (the most likely option); ``sampled=True`` samples
+    the policy's own action distribution, from a torch generator reseeded at every checkpoint
+    (common random numbers across checkpoints and arms) and restored afterwards, so evaluating
+    never changes training. The greedy score jumps when two options' probabilities cross; the
+    sampled one is the policy's expected success, which moves with every update."""
+
+    def __init__(self, episodes: int, sampled: bool = False) -> None:
+        self.sampled = sampled
         from langgames.integrations.sb3 import candidate_env
 
         self.envs = {
@@ -339,6 +371,15 @@ class HeldOut:
         self.seeds = [EVAL_SEEDS[i] for i in range(episodes)]
 
     def __call__(self, model: Any) -> dict[str, float]:
+        if not self.sampled:
+            return self._play(model)
+        import torch
+
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(EVAL_SEEDS.start)
+            return self._play(model)
+
+    def _play(self, model: Any) -> dict[str, float]:
         out = {}
         for gid, envs in self.envs.items():
             obs = [env.reset(seed=s)[0] for env, s in zip(envs, self.seeds, strict=True)]
@@ -349,7 +390,9 @@ class HeldOut:
             while live:
                 masks = np.stack([envs[i].get_wrapper_attr("action_masks")() for i in live])
                 actions, _ = model.predict(
-                    np.stack([obs[i] for i in live]), action_masks=masks, deterministic=True
+                    np.stack([obs[i] for i in live]),
+                    action_masks=masks,
+                    deterministic=not self.sampled,
                 )
                 still = []
                 for i, a in zip(live, actions, strict=True):
@@ -373,6 +416,7 @@ def run(
     eval_episodes: int,
     n_envs: int = 4,
     learning_rate: float = 1e-3,
+    sampled_eval: bool = False,
 ) -> dict[str, Any]:
     """Train one agent under ``arm``; return its held-out curve and step counts by game."""
     import torch
@@ -396,7 +440,7 @@ def run(
         unwrapped: Any = env.unwrapped
         unwrapped.critic = shared  # one critic sees every copy's episodes (and their lengths)
     venv.seed(seed)  # the first reset seeds each copy (and, through it, the shared critic)
-    held_out = HeldOut(eval_episodes)
+    held_out = HeldOut(eval_episodes, sampled=sampled_eval)
     curve: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     weights: list[dict[str, Any]] = []
@@ -437,6 +481,7 @@ def run(
     return {
         "arm": arm,
         "seed": seed,
+        "eval_policy": "sampled" if sampled_eval else "greedy",
         "curve": curve,
         "steps_by_game": dict(counts),
         "weights": weights,
@@ -501,16 +546,27 @@ def summarise(results: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]
         final_mean, final_half = t_interval(c[:, -1])
         auc_mean, auc_half = t_interval(c.mean(axis=1))
         reach = first_reach(steps, c.mean(axis=0), target)
-        samples = []
+        samples, ratios = [], []
         for _ in range(boot if base is not None else 0):
             assert base is not None
             pick = c[rng.integers(len(c), size=len(c))]
-            tgt = base[rng.integers(len(base), size=len(base))][:, -1].mean()
+            ub = base[rng.integers(len(base), size=len(base))]
+            tgt = ub[:, -1].mean()
             samples.append(first_reach(steps, pick.mean(axis=0), tgt))
+            # The budget ratio in the same resample: this arm's steps over uniform's own steps
+            # to the target (uniform's resampled curve ends at it, so that is at most the budget).
+            own = first_reach(steps, ub.mean(axis=0), tgt)
+            ratios.append(samples[-1] / own if own > 0 else math.nan)
         # "nearest": a resample that never reaches the target is inf, and interpolating gives nan
         lo, hi = (math.nan, math.nan)
         if samples:
             lo, hi = np.percentile(samples, [2.5, 97.5], method="nearest")
+        finite = np.asarray([r for r in ratios if not math.isnan(r)])
+        ratio_ci = (
+            [float(v) for v in np.percentile(finite, [2.5, 97.5], method="nearest")]
+            if len(finite)
+            else [math.nan, math.nan]
+        )
         total: Counter[str] = Counter()
         for r in by_arm[a]:
             total.update(r["steps_by_game"])
@@ -530,6 +586,10 @@ def summarise(results: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]
             "curve_mean_ci": auc_half,
             "steps_to_target": reach,
             "steps_to_target_ci": [float(lo), float(hi)],
+            # steps to the target relative to uniform's, resampled together (95% bootstrap), and
+            # the share of resamples where this arm needs at most 2/3 of uniform's steps
+            "budget_ratio_ci": ratio_ci,
+            "p_ratio_le_2_3": float(np.mean(finite <= 2 / 3)) if len(finite) else math.nan,
             "share_by_kind": dict(share_kind),
             "share_by_game": {g: total[g] / n for g in GAMES},
             "share_long_unlearnable": sum(total[g] for g in LONG_UNLEARNABLE) / n,
@@ -541,10 +601,11 @@ def summarise(results: list[dict[str, Any]], boot: int = 2000) -> dict[str, Any]
 
 
 def table(summary: dict[str, Any]) -> str:
+    w = max(11, *(len(a) + 1 for a in summary["arms"]))  # the arm column
     lines = [
         f"target (uniform's final held-out success): {summary['target']:.3f}; "
         f"uniform's peak (best checkpoint of its seed-mean curve): {summary['peak_target']:.3f}",
-        f"{'arm':<11}{'final':>15}{'curve mean':>16}{'steps to target':>24}"
+        f"{'arm':<{w}}{'final':>15}{'curve mean':>16}{'steps to target':>24}"
         f"{'to peak':>9}{'learnable':>10}{'unlearn.':>9}{'(long)':>8}{'broken':>8}",
     ]
     for a, s in summary["arms"].items():
@@ -555,7 +616,7 @@ def table(summary: dict[str, Any]) -> str:
         sh = s["share_by_kind"]
         pk = "never" if math.isinf(s["steps_to_peak"]) else f"{s['steps_to_peak']:,.0f}"
         lines.append(
-            f"{a:<11}{s['final']:>8.3f}±{s['final_ci']:.3f}{s['curve_mean']:>9.3f}"
+            f"{a:<{w}}{s['final']:>8.3f}±{s['final_ci']:.3f}{s['curve_mean']:>9.3f}"
             f"±{s['curve_mean_ci']:.3f}{rs:>9} {ci:>14}{pk:>9}{sh.get('learnable', 0):>10.1%}"
             f"{sh.get('unlearnable', 0):>9.1%}{s['share_long_unlearnable']:>8.1%}"
             f"{sh.get('broken', 0):>8.1%}"
@@ -566,13 +627,21 @@ def table(summary: dict[str, Any]) -> str:
         "seed-mean held-out success at steps " + " ".join(f"{steps[j]:>6.0f}" for j in marks)
     )
     for a, s in summary["arms"].items():
-        lines.append(f"  {a:<34}" + " ".join(f"{s['mean_curve'][j]:>6.3f}" for j in marks))
+        lines.append(f"  {a:<{w + 23}}" + " ".join(f"{s['mean_curve'][j]:>6.3f}" for j in marks))
+    lines.append(
+        "steps to the target over uniform's own, resampled together (95% bootstrap; "
+        "share of resamples <= 2/3):"
+    )
+    for a, s in summary["arms"].items():
+        lo, hi = s["budget_ratio_ci"]
+        hi_s = "inf" if math.isinf(hi) else f"{hi:.2f}"
+        lines.append(f"  {a:<{w}}[{lo:.2f}, {hi_s}]  {s['p_ratio_le_2_3']:.0%}")
     lines.append("final held-out success by game (mean±95% CI):")
     for a, s in summary["arms"].items():
         parts = [
             f"{g.split('/')[1][:-3]} {m:.2f}±{h:.2f}" for g, (m, h) in s["final_by_game"].items()
         ]
-        lines.append(f"  {a:<11}" + ", ".join(parts))
+        lines.append(f"  {a:<{w}}" + ", ".join(parts))
     return "\n".join(lines)
 
 
@@ -587,7 +656,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     for a, s in summary["arms"].items():
         m, h = np.array(s["mean_curve"]), np.nan_to_num(np.array(s["curve_ci"]))
         ax.plot(steps, m, label=f"{a} (n={s['seeds']})")
-        ax.fill_between(steps, m - h, m + h, alpha=0.15)
+        ax.fill_between(steps, m - h, m + h, alpha=0.1)
     ax.axhline(summary["target"], color="grey", ls=":", lw=1, label="uniform final")
     ax.set_xlabel("environment steps")
     ax.set_ylabel(f"held-out success (mean of {len(TRUSTED)} trusted games)")
@@ -602,7 +671,7 @@ def plot(summary: dict[str, Any], path: Path) -> None:
     bx.set_ylim(0.0, 1.0)
     bx.set_ylabel("share of training steps")
     bx.set_title("steps by kind of game", fontsize=10)
-    bx.tick_params(axis="x", labelrotation=30, labelsize=8)
+    bx.set_xticks(range(len(names)), names, rotation=40, ha="right", fontsize=8)
     bx.legend(fontsize=7, loc="lower left", framealpha=0.9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -616,13 +685,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: python examples/metacritic_sb3.py --steps 3000 --seeds 1 --out /tmp/mc",
     )
-    parser.add_argument("--steps", type=int, default=4_000, help="PPO steps per run")
+    parser.add_argument("--steps", type=int, default=20_000, help="PPO steps per run")
     parser.add_argument("--seeds", type=int, default=5, help="training seeds per arm")
     parser.add_argument("--lr", type=float, default=1e-3, help="PPO learning rate")
     parser.add_argument("--first-seed", type=int, default=0, help="training seeds from here")
     parser.add_argument("--arms", nargs="+", default=list(ARMS))
-    parser.add_argument("--eval-every", type=int, default=500)
+    parser.add_argument("--eval-every", type=int, default=2_000)
     parser.add_argument("--eval-episodes", type=int, default=20, help="held-out per game")
+    parser.add_argument(
+        "--eval-policy",
+        choices=("greedy", "sampled"),
+        default="sampled",
+        help="held-out play: the most likely option, or a sample of the policy (see HeldOut)",
+    )
     parser.add_argument("--audit-episodes", type=int, default=10)
     parser.add_argument("--out", default="docs/metacritic_sb3", help="writes OUT.json, OUT.png")
     parser.add_argument(
@@ -635,6 +710,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     out = Path(args.out)
     if args.replot:
         runs = [r for f in args.replot for r in json.loads(Path(f).read_text())["runs"]]
+        policies = {r["eval_policy"] for r in runs if "eval_policy" in r}
+        if len(policies) > 1:  # a greedy and a sampled curve do not measure the same thing
+            parser.error(
+                f"--replot: the files mix held-out policies {sorted(policies)}; summarise runs "
+                "of one --eval-policy at a time"
+            )
         summary = summarise(runs)
         summary["command"] = [
             json.loads(Path(f).read_text()).get("summary", {}).get("command") for f in args.replot
@@ -661,6 +742,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     eval_every=args.eval_every,
                     eval_episodes=args.eval_episodes,
                     learning_rate=args.lr,
+                    sampled_eval=args.eval_policy == "sampled",
                 )
                 results.append(r)
                 out.parent.mkdir(parents=True, exist_ok=True)  # the runs so far, if stopped

@@ -330,8 +330,7 @@ def mark_reply(text: str, marker: str | None) -> str:
     return text if found is None else found
 
 
-@functools.lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=64)  # every observation of every game ends with it
+@functools.lru_cache(maxsize=256)  # every observation of every game ends with it
 def answer_instruction(marker: str | None) -> str:
     """The one-line statement of a marker that ends every game's prompt.
 

@@ -40,6 +40,25 @@ so a game is worth playing while its progress is *plausible*: a game too noisy t
 keeps a share, and one whose score is surely flat (a constant score: ``s2`` at its floor) sinks
 to a small one. The lower bound cannot tell those two apart: both give ``LP = 0``.
 
+With ``estimator="learnability"`` the weight is not a trend but how much a game can still
+teach now: the variance of its success over the last ``W`` scores,
+
+    p_g  = min(1, max(0, mean of the last W scores))      (1/2 before any score: worth trying)
+    LP_g = 4 p_g (1 - p_g)
+
+which is 0 for a game that is always lost or always won and 1 at a success rate of one half.
+With a binary (or [0, 1]) reward and a baseline, the expected size of a policy-gradient update
+on a game scales with this variance: a game nobody ever wins gives the learner no signal, however
+long it is played, and one it always wins gives none either (the "frontier of learnability" of
+Foster and Foerster, 2025; the zone of proximal development of Tzannetos et al., 2023). Unlike a
+trend it is a *level*, so ~40 episodes measure it well (standard error of p at most 0.08), where
+the same window cannot show a slope (below). Its blind spots: chance (a game won by luck a sixth
+of the time, a one-move pick among six options, looks as learnable as a hard real one; a flagged
+card is what keeps a reward that pays by luck out), and scores that are not success or failure:
+``4 p (1 - p)`` is the variance of a 0/1 score, and only an upper bound on that of a graded one,
+so a game that always scores 0.5 weighs as much as one won half the time. Pass success (for
+instance ``score >= 1``) when scores are graded.
+
 With ``per_step=True`` progress is counted per environment step, the unit of most training
 budgets, rather than per episode: ``LP_g`` is divided by ``c_g = L_g / mean_h(L_h)``, where
 ``L_g`` is the running mean episode length (``update(..., steps=n)``, averaged like ``slow_g``)
@@ -100,11 +119,32 @@ rise from 50% to 67%, but the learner does not turn the extra steps into held-ou
 budget (its curve is as flat as uniform's; per-seed outcomes are bimodal: the deterministic policy
 either picks the middle option or not).
 
-So the defaults are unchanged (``estimator="ema"``, ``per_step=False``, ``optimistic=False``):
-trust the cards first. ``"slope"`` is the better-calibrated estimate when a game gets a few
-hundred episodes; ``optimistic=True`` is the variant that moves budget away from games that are
-surely flat when there are too few episodes to prove progress anywhere. Neither has been shown
-to speed up a learner.
+*Design 4* (design 3's games and learner, 20,000 steps, held-out play *sampled* from the policy
+rather than greedy, whose score jumped between two modes per seed) adds ``"learnability"``. Its
+weights follow the frontier: early on NumberHunt levels 1-2 weigh most, later level 3; the fog
+games sit at the exploration floor. It puts 85% of the steps on the learnable games (uniform:
+51%; the long unlearnable ones get 11% instead of 44%). On 20 seeds the learnability arms were
+the fastest (steps to uniform's final held-out success 10,000-12,000 vs 20,000) while the slope
+estimates again stayed near uniform. A confirmatory run on 40 fresh seeds, declared before it
+ran (design 4b): the full critic with learnability (cards, ``estimator="learnability"``,
+``window=40``, coverage penalty) reached uniform's final held-out success (0.335) in 10,000
+steps [95% bootstrap: 8,000, 16,000] against uniform's 20,000 [10,000, never]; its steps over
+uniform's, resampled together, lie in [0.40, 0.80]; it ended higher (0.385 +- 0.018 vs 0.335 +-
+0.027) and spent 0% of its steps on the flagged game, but its steps interval overlapped
+uniform's (the goal asked for disjoint ones). A larger replication declared after that (design 4c,
+80 fresh seeds): 12,000 steps [8,000, 14,000] against uniform's 20,000 [16,000, never], final
+0.372 +- 0.016 vs 0.329 +- 0.017, 0% of the steps on the flagged game. The steps ratio,
+resampled together, lies in [0.40, 0.75]: faster with confidence, 1.7-2x at the point estimates,
+at least 1.3x at 95%.
+
+So the defaults are unchanged (``estimator="ema"``, ``per_step=False``, ``optimistic=False``): the
+estimators answer different questions, and ``"learnability"`` values a game won half the time by
+chance as highly as a half-learnt one (a coin is not progress, which is what the default
+measures). For binary-success games and an on-policy learner, ``"learnability"`` with ``window``
+about 40 is the estimate with evidence: pass it to ``Curriculum-v0`` as
+``critic={"estimator": "learnability", "window": 40}``. ``"slope"`` is the better-calibrated trend
+when a game gets a few hundred episodes; ``optimistic=True`` moves budget away from games that
+are surely flat when there are too few episodes to prove progress anywhere.
 
 >>> critic = MetaCritic(["langgames/BaseConvert-v0", "langgames/Countdown-v0"], seed=0)
 >>> game = critic.sample()
@@ -157,9 +197,11 @@ class MetaCritic:
         kappa: how many noise standard deviations of the fast average are discounted.
         warmup: plays of each game before progress decides.
         collapse_penalty: weight multiplier of a game whose coverage collapsed.
-        estimator: ``"ema"`` (default: the fast/slow gap) or ``"slope"`` (the least-squares
-            slope of the last ``window`` scores, discounted by ``z`` standard errors).
-        window, z: the ``"slope"`` estimator's window (episodes) and discount.
+        estimator: ``"ema"`` (default: the fast/slow gap), ``"slope"`` (the least-squares
+            slope of the last ``window`` scores, discounted by ``z`` standard errors) or
+            ``"learnability"`` (``4 p (1 - p)`` of the mean score ``p`` of the last ``window``).
+        window, z: the window (episodes) of ``"slope"`` and ``"learnability"``; the discount of
+            ``"slope"``.
         per_step: divide each game's progress by its running mean episode length (relative to
             the games' average), so progress is counted per environment step, the unit of most
             training budgets. Needs the lengths: pass ``steps=`` to `update`.
@@ -181,7 +223,7 @@ class MetaCritic:
         kappa: float = 1.0,
         warmup: int = 3,
         collapse_penalty: float = 0.2,
-        estimator: Literal["ema", "slope"] = "ema",
+        estimator: Literal["ema", "slope", "learnability"] = "ema",
         window: int = 100,
         z: float = 2.0,
         per_step: bool = False,
@@ -202,8 +244,10 @@ class MetaCritic:
                 "epsilon and collapse_penalty must lie in [0, 1] "
                 f"(got {epsilon}, {collapse_penalty})"
             )
-        if estimator not in ("ema", "slope"):
-            raise InvalidArgument(f"estimator must be 'ema' or 'slope' (got {estimator!r})")
+        if estimator not in ("ema", "slope", "learnability"):
+            raise InvalidArgument(
+                f"estimator must be 'ema', 'slope' or 'learnability' (got {estimator!r})"
+            )
         if int(window) != window or window < 4 or z < 0:
             raise InvalidArgument(f"need an integer window >= 4 and z >= 0 (got {window}, {z})")
         self.estimator, self.window, self.z, self.per_step = estimator, int(window), z, per_step
@@ -232,10 +276,14 @@ class MetaCritic:
     # ------------------------------------------------------------------ the rule
     def progress(self, game_id: str) -> float:
         """``LP_g``: noise-discounted learning progress per episode (see the module docstring):
-        the fast/slow gap (``estimator="ema"``) or the window's slope times ``window``
-        (``"slope"``). Not divided by the episode length (`weights` does that with ``per_step``).
+        the fast/slow gap (``estimator="ema"``), the window's slope times ``window``
+        (``"slope"``) or ``4 p (1 - p)`` of the window's mean score (``"learnability"``). Not
+        divided by the episode length (`weights` does that with ``per_step``).
         """
         s = self._stats[self._check(game_id)]
+        if self.estimator == "learnability":
+            p = min(1.0, max(0.0, sum(s.recent) / len(s.recent))) if s.recent else 0.5
+            return 4.0 * p * (1.0 - p)
         if self.estimator == "slope":
             b, se = _slope(s.recent)
             if self.optimistic:  # the upper confidence bound: plausible progress

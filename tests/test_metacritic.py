@@ -237,3 +237,49 @@ def test_optimistic_ranks_by_plausible_progress():
     assert bounds[True].progress(A) > bounds[True].progress(B) > 0
     with pytest.raises(InvalidArgument, match="optimistic"):
         MetaCritic([A], optimistic=True)
+
+
+def test_learnability_weights_the_games_that_are_sometimes_won():
+    """``4 p (1 - p)`` of the window's mean score: never won and always won both teach nothing."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    critic = MetaCritic([A, B, C], estimator="learnability", window=40, seed=0)
+    assert critic.progress(A) == 1.0  # no score yet: worth trying
+    for _ in range(60):
+        critic.update(A, float(rng.random() < 0.5))  # won half the time: the most to learn
+        critic.update(B, 0.0)  # never won (unlearnable, or too hard for now)
+        critic.update(C, 1.0)  # always won (mastered)
+    w = critic.weights()
+    assert critic.progress(B) == critic.progress(C) == 0.0
+    assert w[B] == pytest.approx(w[C]) and w[B] == pytest.approx(critic.epsilon / 3, rel=0.05)
+    assert w[A] > 0.8
+    # Only the last `window` scores count: a game that starts being won comes back, and scores
+    # outside [0, 1] (a penalty, a bonus) are clipped rather than read as more than certainty.
+    for _ in range(20):
+        critic.update(B, 1.0)
+        critic.update(C, 2.0)
+    assert critic.progress(B) == pytest.approx(4 * 0.5 * 0.5)
+    assert critic.progress(C) == 0.0
+    with pytest.raises(InvalidArgument, match="learnability"):
+        MetaCritic([A], estimator="trend")  # type: ignore[arg-type]
+
+
+def test_curriculum_takes_the_learnability_critic_the_docs_recommend():
+    """``critic={"estimator": "learnability", "window": 40}`` (docs/metacritic_sb3.md): the game
+    that is always lost sinks to the exploration floor once the warm-up is over."""
+    env = gym.make(
+        CURRICULUM_ID, games=[A, B], seed=0, critic={"estimator": "learnability", "window": 40}
+    )
+    critic: Any = env.unwrapped.critic  # type: ignore[attr-defined]
+    assert critic.estimator == "learnability" and critic.window == 40
+    env.reset(seed=0)
+    for _ in range(40):
+        *_, terminated, truncated, info = env.step("7")  # a wrong answer in both games
+        if terminated or truncated:
+            weights = info["curriculum"]["weights"]
+            env.reset()
+    assert min(critic.report()["games"][g]["visits"] for g in (A, B)) >= critic.warmup
+    assert critic.progress(A) == critic.progress(B) == 0.0  # never won: nothing to learn
+    assert weights == pytest.approx({A: 0.5, B: 0.5})  # both at the floor
+    env.close()

@@ -117,3 +117,47 @@ def test_candidate_wrappers_work_over_the_curriculum():
     *_, info = env.step(0)
     assert "curriculum" in info
     assert candidate_env("langgames/BaseConvert-v0").observation_space.shape == (512,)
+
+
+def test_sampled_held_out_play_repeats_and_leaves_training_randomness_alone():
+    """The sampled evaluation draws from its own reseeded generator: the same policy gets the same
+    score at every checkpoint, and the training's torch random stream is as it was."""
+    pytest.importorskip("sb3_contrib")
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from langgames.integrations.sb3 import ByteEmbeddingExtractor, candidate_env
+
+    module = _load()
+    with module.experiment_games():
+        venv = DummyVecEnv([lambda: candidate_env("langgames/ExpHuntL1-v0", k=6, max_length=128)])
+        model = MaskablePPO(
+            "MlpPolicy",
+            venv,
+            n_steps=16,
+            seed=0,
+            policy_kwargs={"features_extractor_class": ByteEmbeddingExtractor},
+        )
+        sampled, greedy = module.HeldOut(4, sampled=True), module.HeldOut(4)
+        torch.manual_seed(123)
+        before = torch.get_rng_state()
+        first = sampled(model)
+        assert torch.equal(torch.get_rng_state(), before)  # training draws what it would have
+        assert sampled(model) == first  # common random numbers at every checkpoint
+        assert set(first) == set(module.TRUSTED) and all(0 <= v <= 1 for v in first.values())
+        assert greedy(model) == greedy(model)
+
+
+def test_replot_refuses_to_mix_greedy_and_sampled_curves(tmp_path, capsys):
+    module = _load()
+    files = []
+    for policy in ("greedy", "sampled"):
+        f = tmp_path / f"{policy}.json"
+        f.write_text(json.dumps({"runs": [{"arm": "uniform", "seed": 0, "eval_policy": policy}]}))
+        files.append(str(f))
+    with pytest.raises(SystemExit) as exc:
+        module.main(["--replot", *files, "--out", str(tmp_path / "mixed")])
+    assert exc.value.code == 2
+    assert "mix held-out policies ['greedy', 'sampled']" in capsys.readouterr().err
+    assert not (tmp_path / "mixed.json").exists()  # nothing written
