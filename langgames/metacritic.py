@@ -56,8 +56,9 @@ the same window cannot show a slope (below). Its blind spots: chance (a game won
 of the time, a one-move pick among six options, looks as learnable as a hard real one; a flagged
 card is what keeps a reward that pays by luck out), and scores that are not success or failure:
 ``4 p (1 - p)`` is the variance of a 0/1 score, and only an upper bound on that of a graded one,
-so a game that always scores 0.5 weighs as much as one won half the time. Pass success (for
-instance ``score >= 1``) when scores are graded.
+so a game that always scores 0.5 weighs as much as one won half the time. With graded scores,
+call `update` with success (for instance ``float(score >= 1)``) yourself; ``Curriculum-v0``
+passes the graded score (return over the game's best return).
 
 With ``per_step=True`` progress is counted per environment step, the unit of most training
 budgets, rather than per episode: ``LP_g`` is divided by ``c_g = L_g / mean_h(L_h)``, where
