@@ -82,19 +82,30 @@ _CODE_LANGS = {
 }
 
 
+#: Markers `check_marker` has accepted (every game's, at class creation): `read_reply` takes its
+#: fast path only for these, so an unknown marker still raises wherever it is passed.
+_CHECKED_MARKERS: set[str] = set()
+
+
 def check_marker(marker: str | None) -> str | None:
     """Validate a game's answer marker; return it unchanged.
 
     >>> check_marker("line:guess")
     'line:guess'
     """
-    if marker is None or marker in ("boxed", "code"):
+    if marker is None or marker in _CHECKED_MARKERS:
         return marker
-    if marker.startswith("code:") and marker[5:] in _CODE_LANGS:
-        return marker
-    if marker.startswith("line:") and all(
-        re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ -]{0,30}", k) for k in marker[5:].split("|")
+    if (
+        marker in ("boxed", "code")
+        or (marker.startswith("code:") and marker[5:] in _CODE_LANGS)
+        or (
+            marker.startswith("line:")
+            and all(
+                re.fullmatch(r"[A-Za-z_][A-Za-z0-9_ -]{0,30}", k) for k in marker[5:].split("|")
+            )
+        )
     ):
+        _CHECKED_MARKERS.add(marker)
         return marker
     raise ValueError(
         f"unknown answer marker {marker!r}: expected None, 'boxed', 'code', "
@@ -268,6 +279,12 @@ def _find_last_line(text: str, pattern: re.Pattern[str]) -> str | None:
 
 _QUOTE_MARKS = (">", "-", "#")
 
+#: Replies that every step of the contract leaves as they are, for every marker: one line of
+#: letters, digits, spaces and ``:=+-.,()`` with no surrounding space, not starting with a quote
+#: mark. No tag (``<``), carriage return, emphasis (``*_```), ``\boxed`` or fence can occur in
+#: them, so `read_reply` returns them whole without looking further (the common short reply).
+_FIXED_POINT = re.compile(r"[A-Za-z0-9(](?:[A-Za-z0-9 :=+.,()-]{0,254}[A-Za-z0-9.)])?")
+
 
 def _strip_emphasis(line: str) -> str:
     """``**guess:** 42``, ``*guess: 42*`` and ``> guess: 42`` read as ``guess: 42``."""
@@ -297,6 +314,8 @@ def read_reply(
     >>> read_reply("  guess: 7 ", "line:guess")
     ('guess: 7', 'guess: 7')
     """
+    if _FIXED_POINT.fullmatch(text) is not None and (marker is None or marker in _CHECKED_MARKERS):
+        return text, text  # no tag, line break, emphasis, box or fence: nothing to take away
     if "<" in text or "\r" in text:
         reply = strip_reasoning(normalise(text), tags).strip()
     else:

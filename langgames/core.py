@@ -538,17 +538,32 @@ class LanguageGame(gym.Env[str, str]):
         self._turn += 1
         move = self._judge(role, text)
         rewards = move.rewards
-        reward = float(rewards.get(role, 0.0))
-        if move.feedback:
-            self._feedback[role] = move.feedback
-        terminated = move.next_role is None
+        reward = rewards.get(role, 0.0)
+        if type(reward) is not float:
+            reward = float(reward)
+        feedback = move.feedback
+        next_role = move.next_role
+        terminated = next_role is None
         truncated = not terminated and self._turn >= self.max_turns
         if terminated or truncated:
+            if feedback:
+                self._feedback[role] = feedback
             self._done = True
             self._role = None
             obs = clean_text(self._final_text(role, move, truncated))
+        elif next_role == role and not self._feedback:
+            # The same role acts again and no feedback waits: `_observation` with this move's
+            # feedback, inline (the common single-role step: no store and pop, one call less).
+            self._role = role
+            prompt = self._prompt(role).rstrip()
+            instruction = self.answer_instruction(role)
+            obs = clean_text(
+                f"{feedback}\n\n{prompt}\n{instruction}" if feedback else f"{prompt}\n{instruction}"
+            )
         else:
-            self._role = move.next_role
+            if feedback:
+                self._feedback[role] = feedback
+            self._role = next_role
             obs = self._observation()
         verdict = move.verdict
         self._episode_log.append((role, text, verdict, reward, obs))

@@ -179,3 +179,40 @@ def test_read_reply_agrees_with_apply_contract_on_its_fast_path_and_off_it():
             assert read_reply(reply, marker, ())[1] == apply_contract(reply, marker, tags=())
     with pytest.raises(ContractError):
         read_reply("<think>never closed", "line:guess")
+
+
+def test_read_reply_fast_path_returns_what_the_full_contract_returns():
+    """`read_reply` returns one-line plain replies whole, without the contract's steps: the
+    shortcut must agree with the full contract on every reply, near misses included (quote marks,
+    emphasis, tags, boxes, fences, surrounding space, line breaks)."""
+    import random
+
+    from langgames.contract import mark_reply, normalise, read_reply, strip_reasoning
+
+    rng = random.Random(14)
+    plain = "guessGUESSanswerquery0123456789 :=+-.,()"
+    special = "<>*_`#\\{}\r\n\t/!?"
+    words = ["guess:", "answer:", "query:", "\\boxed{", "```", "<think>", "</think>", "**", "> "]
+    markers = ("line:guess", "line:query|answer", "boxed", "code", "code:sql", None)
+    for i in range(4_000):
+        alphabet = plain if i % 2 else plain + special
+        parts = [rng.choice(alphabet) for _ in range(rng.randint(0, 24))]
+        for _ in range(rng.randint(0, 2)):
+            parts.insert(rng.randint(0, len(parts)), rng.choice(words))
+        reply = "".join(parts)
+        for marker in markers:
+            try:
+                expected = strip_reasoning(normalise(reply)).strip()
+                expected = (expected, mark_reply(expected, marker))
+            except ContractError:
+                with pytest.raises(ContractError):
+                    read_reply(reply, marker)
+                continue
+            assert read_reply(reply, marker) == expected, (reply, marker)
+
+
+def test_read_reply_still_refuses_an_unknown_marker_on_a_plain_reply():
+    from langgames.contract import read_reply
+
+    with pytest.raises(ValueError, match="unknown answer marker"):
+        read_reply("guess: 7", "guess")
