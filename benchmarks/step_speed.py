@@ -22,6 +22,13 @@ Both play the same guessing game with ``Text`` spaces, driven by the same random
   game (numbers 1 to 20, ``[N]`` replies, random guesses in range) with its own step protocol
   (``step`` then ``get_observation``), for scale: not the same game, so no PASS/FAIL.
 
+With ``--ablate``, the run also measures NumberHunt (unwrapped) with one per-step feature of the
+base class taken out at a time, then all of them at once, to show where the gap to the bare env
+goes (these variants break the API and exist only here): ``observation cleaning``
+(`langgames.spaces.clean_text`), ``reply contract`` (`langgames.contract.read_reply`),
+``verdict checks`` (the game builds a plain object with `Verdict`'s four fields, unchecked) and
+``info dict`` (``step`` returns one shared empty ``info``).
+
 The bare env and NumberHunt are each measured unwrapped and through ``gym.make`` (which adds
 Gymnasium's ``PassiveEnvChecker`` and ``OrderEnforcing`` wrappers), and each is compared with the
 bare env built the same way. Trials are interleaved so that machine noise hits every variant alike;
@@ -33,8 +40,8 @@ Target (issue 14): NumberHunt through ``gym.make`` at least 0.5x the bare env th
 
 Usage::
 
-    python benchmarks/step_speed.py [--steps 20000] [--trials 7] [--cpu-time] [--check]
-                                    [--json out.json]
+    python benchmarks/step_speed.py [--steps 20000] [--trials 7] [--cpu-time] [--ablate]
+                                    [--check] [--json out.json]
 """
 
 from __future__ import annotations
@@ -53,10 +60,12 @@ import numpy as np
 from gymnasium import spaces
 
 import langgames
+from langgames import core
+from langgames.envs import number_hunt
 from langgames.registry import make_game
 from langgames.spaces import MAX_TEXT_LENGTH
 
-__all__ = ["TARGET", "BareNumberHunt", "FloorNumberHunt", "main", "measure"]
+__all__ = ["ABLATIONS", "TARGET", "BareNumberHunt", "FloorNumberHunt", "main", "measure"]
 
 #: NumberHunt must run at least this fraction of the bare env's steps/s.
 TARGET = 0.5
@@ -208,6 +217,40 @@ class _TextArenaGuess:
         return None, 0.0, done, False, {}
 
 
+class _UncheckedVerdict:
+    """`Verdict`'s four fields without its checks (the ``verdict checks`` ablation only)."""
+
+    __slots__ = ("details", "reason", "reward", "status")
+
+    def __init__(self, status: Any, reward: float, reason: str, details: Any = None) -> None:
+        self.status, self.reward, self.reason = status, reward, reason
+        self.details = {} if details is None else details
+
+
+_NO_INFO: dict[str, Any] = {}
+
+#: Per-step features of the base class, and how the ablation takes each out: (owner, attribute,
+#: replacement) patches applied only while that variant is timed.
+ABLATIONS: dict[str, list[tuple[Any, str, Any]]] = {
+    "observation cleaning": [(core, "clean_text", lambda text: text)],
+    "reply contract": [(core, "read_reply", lambda text, marker, tags=(): (text, text))],
+    "verdict checks": [(number_hunt, "Verdict", _UncheckedVerdict)],
+    "info dict": [(core.LanguageGame, "_info", lambda self, verdict, rewards, actor: _NO_INFO)],
+}
+
+
+@contextlib.contextmanager
+def _patched(patches: list[tuple[Any, str, Any]]) -> Any:
+    saved = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
+    try:
+        for owner, name, value in patches:
+            setattr(owner, name, value)
+        yield
+    finally:
+        for owner, name, value in saved:
+            setattr(owner, name, value)
+
+
 def _steps_per_second(env: Any, actions: list[str], clock: Callable[[], float]) -> float:
     env.reset(seed=0)
     step, reset = env.step, env.reset
@@ -226,7 +269,9 @@ PAIRS = (
 )
 
 
-def measure(steps: int, trials: int, cpu_time: bool = False) -> dict[str, Any]:
+def measure(
+    steps: int, trials: int, cpu_time: bool = False, ablate: bool = False
+) -> dict[str, Any]:
     actions = _actions(steps)
     if not same_observations(actions[: min(steps, 5_000)]):
         raise RuntimeError("the bare env no longer shows NumberHunt's observations: fix it first")
@@ -243,13 +288,23 @@ def measure(steps: int, trials: int, cpu_time: bool = False) -> dict[str, Any]:
     }
     with contextlib.suppress(ImportError):
         variants["TextArena GuessTheNumber (raw)"] = _TextArenaGuess()
+    patches: dict[str, list[tuple[Any, str, Any]]] = {name: [] for name in variants}
+    if ablate:
+        for feature, patch in ABLATIONS.items():
+            name = f"NumberHunt (unwrapped) - {feature}"
+            variants[name], patches[name] = make_game("langgames/NumberHunt-v0"), patch
+        name = "NumberHunt (unwrapped) - all four"
+        variants[name] = make_game("langgames/NumberHunt-v0")
+        patches[name] = [p for patch in ABLATIONS.values() for p in patch]
     clock = time.process_time if cpu_time else time.perf_counter
     samples: dict[str, list[float]] = {name: [] for name in variants}
-    for env in variants.values():  # warm-up
-        _steps_per_second(env, actions[: max(1, steps // 10)], clock)
+    for name, env in variants.items():  # warm-up
+        with _patched(patches[name]):
+            _steps_per_second(env, actions[: max(1, steps // 10)], clock)
     for _ in range(trials):
         for name, env in variants.items():
-            samples[name].append(_steps_per_second(env, actions, clock))
+            with _patched(patches[name]):
+                samples[name].append(_steps_per_second(env, actions, clock))
     median = {name: statistics.median(values) for name, values in samples.items()}
     rows = []
     for name, value in median.items():
@@ -291,18 +346,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20_000, help="steps per variant per trial")
     parser.add_argument("--trials", type=int, default=7, help="interleaved trials (medians)")
     parser.add_argument("--cpu-time", action="store_true", help="time on CPU time, not wall")
+    parser.add_argument(
+        "--ablate", action="store_true", help="also time NumberHunt without each per-step feature"
+    )
     parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
-    result = measure(args.steps, args.trials, args.cpu_time)
+    result = measure(args.steps, args.trials, args.cpu_time, args.ablate)
     print(
         f"random-policy steps/s ({result['clock']} clock), median of {args.trials} interleaved "
         f"trials of {args.steps} steps; bare env and NumberHunt show the same observation text"
     )
-    print(f"{'variant':34} {'steps/s':>10} {'min':>10} {'max':>10} {'x bare':>7}")
+    print(f"{'variant':44} {'steps/s':>10} {'min':>10} {'max':>10} {'x bare':>7}")
     for row in result["rows"]:
         print(
-            f"{row['variant']:34} {row['median_steps_per_s']:10,.0f} "
+            f"{row['variant']:44} {row['median_steps_per_s']:10,.0f} "
             f"{row['min_steps_per_s']:10,.0f} {row['max_steps_per_s']:10,.0f} "
             f"{row['ratio_to_bare']:7.2f}"
         )
