@@ -538,9 +538,7 @@ class LanguageGame(gym.Env[str, str]):
         self._turn += 1
         move = self._judge(role, text)
         rewards = move.rewards
-        reward = rewards.get(role, 0.0)
-        if type(reward) is not float:
-            reward = float(reward)
+        reward = float(rewards.get(role, 0.0))
         feedback = move.feedback
         next_role = move.next_role
         terminated = next_role is None
@@ -552,14 +550,9 @@ class LanguageGame(gym.Env[str, str]):
             self._role = None
             obs = clean_text(self._final_text(role, move, truncated))
         elif next_role == role and not self._feedback:
-            # The same role acts again and no feedback waits: `_observation` with this move's
-            # feedback, inline (the common single-role step: no store and pop, one call less).
-            self._role = role
-            prompt = self._prompt(role).rstrip()
-            instruction = self.answer_instruction(role)
-            obs = clean_text(
-                f"{feedback}\n\n{prompt}\n{instruction}" if feedback else f"{prompt}\n{instruction}"
-            )
+            # The same role acts again and no other feedback waits (a single-role game): its
+            # feedback goes straight into its next observation, without a store and a pop.
+            obs = self._observation(feedback)
         else:
             if feedback:
                 self._feedback[role] = feedback
@@ -613,12 +606,15 @@ class LanguageGame(gym.Env[str, str]):
             )
             return Move(verdict, rewards={role: 0.0}, next_role=None)
 
-    def _observation(self) -> str:
+    def _observation(self, feedback: str | None = None) -> str:
+        """What the role to act now sees: ``feedback`` (by default, the feedback waiting for
+        it), its prompt and the answer instruction."""
         role = self._role
         assert role is not None
         prompt = self._prompt(role).rstrip()
         instruction = self.answer_instruction(role)
-        feedback = self._feedback.pop(role, "") if self._feedback else ""
+        if feedback is None:
+            feedback = self._feedback.pop(role, "") if self._feedback else ""
         if feedback:
             return clean_text(f"{feedback}\n\n{prompt}\n{instruction}")
         return clean_text(f"{prompt}\n{instruction}")

@@ -150,13 +150,6 @@ class Verdict:
             raise TypeError(f"Verdict reason must be a str (got {type(reason).__name__})")
         if details is None:
             details = {}
-        elif type(details) is dict:
-            # Flat details of JSON leaves (the common case) are checked inline, without a call.
-            for key, item in details.items():
-                if type(key) is not str or type(item) not in _LEAVES:
-                    _jsonable(details, "details")
-                    break
-            details = details.copy()
         else:
             _jsonable(details, "details")
             details = dict(details)
