@@ -82,8 +82,8 @@ _CODE_LANGS = {
 }
 
 
-#: Markers `check_marker` has accepted (every game's, at class creation): `read_reply` takes its
-#: fast path only for these, so an unknown marker still raises wherever it is passed.
+#: Markers `check_marker` has accepted (every game's at class creation, and every marker
+#: `read_reply` has met): on its fast path `read_reply` checks only those it has not seen.
 _CHECKED_MARKERS: set[str] = set()
 
 
@@ -314,7 +314,9 @@ def read_reply(
     >>> read_reply("  guess: 7 ", "line:guess")
     ('guess: 7', 'guess: 7')
     """
-    if _FIXED_POINT.fullmatch(text) is not None and (marker is None or marker in _CHECKED_MARKERS):
+    if _FIXED_POINT.fullmatch(text) is not None:
+        if marker is not None and marker not in _CHECKED_MARKERS:
+            check_marker(marker)  # an unknown marker raises here, as on the full path
         return text, text  # no tag, line break, emphasis, box or fence: nothing to take away
     if "<" in text or "\r" in text:
         reply = strip_reasoning(normalise(text), tags).strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 
 import pytest
@@ -191,19 +192,39 @@ def test_read_reply_fast_path_returns_what_the_full_contract_returns():
     emphasis, tags, boxes, fences, surrounding space, line breaks)."""
     import random
 
+    from langgames import contract
     from langgames.contract import mark_reply, normalise, read_reply, strip_reasoning
 
     rng = random.Random(14)
+    shortcuts = 0
     plain = "guessGUESSanswerquery0123456789 :=+-.,()"
     special = "<>*_`#\\{}\r\n\t/!?"
-    words = ["guess:", "answer:", "query:", "\\boxed{", "```", "<think>", "</think>", "**", "> "]
+    words = [
+        "guess:",
+        "answer:",
+        "query:",
+        "\\boxed{",
+        "```",
+        "<think>",
+        "</think>",
+        "**",
+        "__",
+        "> ",
+    ]
     markers = ("line:guess", "line:query|answer", "boxed", "code", "code:sql", None)
-    for i in range(4_000):
-        alphabet = plain if i % 2 else plain + special
+    for i in range(6_000):
+        # Plain replies; near misses (one special character or word in a plain reply, anywhere);
+        # anything.
+        alphabet = plain + special if i % 3 == 2 else plain
         parts = [rng.choice(alphabet) for _ in range(rng.randint(0, 24))]
-        for _ in range(rng.randint(0, 2)):
-            parts.insert(rng.randint(0, len(parts)), rng.choice(words))
+        if rng.random() < 0.5:  # a marker line (the contract strips emphasis only on those)
+            parts[:0] = rng.choice(["guess: ", "Answer:", "query : ", "guess "])
+        inserts = [rng.choice([*special, *words])] if i % 3 == 1 else []
+        inserts += [rng.choice(words) for _ in range(rng.randint(0, 2) if i % 3 == 2 else 0)]
+        for insert in inserts:
+            parts.insert(rng.randint(0, len(parts)), insert)
         reply = "".join(parts)
+        shortcuts += contract._FIXED_POINT.fullmatch(reply) is not None
         for marker in markers:
             try:
                 expected = strip_reasoning(normalise(reply)).strip()
@@ -213,6 +234,7 @@ def test_read_reply_fast_path_returns_what_the_full_contract_returns():
                     read_reply(reply, marker)
                 continue
             assert read_reply(reply, marker) == expected, (reply, marker)
+    assert shortcuts > 1_000  # the shortcut was taken (plain replies and marker lines)
 
 
 def test_read_reply_still_refuses_an_unknown_marker_on_a_plain_reply():
@@ -220,3 +242,41 @@ def test_read_reply_still_refuses_an_unknown_marker_on_a_plain_reply():
 
     with pytest.raises(ValueError, match="unknown answer marker"):
         read_reply("guess: 7", "guess")
+
+
+def test_every_game_judges_a_reply_the_same_with_and_without_the_fast_path(monkeypatch):
+    """The attack on the shortcut, on every game: constants, marker lines, the reference's
+    answer line, the listed candidates and reasoning-style replies are judged identically (same
+    observation, reward, end, verdict and parsed action) when `read_reply` may not take it."""
+    from langgames import contract
+
+    def first_step(game_id: str, reply: str) -> tuple[object, ...]:
+        env = make_game(game_id)
+        env.reset(seed=1_000_000_007)
+        obs, reward, terminated, truncated, info = env.step(reply)
+        verdict = info["verdict"]
+        return (
+            obs,
+            reward,
+            terminated,
+            truncated,
+            verdict["status"],
+            verdict["reason"],
+            info["parsed_action"],
+        )
+
+    fast_path = contract._FIXED_POINT
+    for game_id in langgames.game_ids():
+        env = make_game(game_id)
+        env.reset(seed=1_000_000_007)
+        reference = env.reference_action()
+        last = reference.strip().splitlines()[-1] if reference.strip() else ""
+        replies = ["0", "1", "yes", "true", "A", "answer: 1", "guess: 5", "Guess: 5.", "(1, 2)"]
+        replies += [last, *(env.candidate_actions() or [])[:3]]
+        replies += [f"<think>let me see</think>\n{last}", f"Step by step.\n{reference}"]
+        replies += [f"**{last}**", f"> {last}", f"{last} ", f"`{last}`", "**answer:** 1"]
+        for reply in replies:
+            monkeypatch.setattr(contract, "_FIXED_POINT", fast_path)
+            fast = first_step(game_id, reply)
+            monkeypatch.setattr(contract, "_FIXED_POINT", re.compile(r"(?!)"))  # never matches
+            assert first_step(game_id, reply) == fast, (game_id, reply)
